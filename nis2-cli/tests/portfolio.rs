@@ -1,0 +1,365 @@
+//! The portfolio commands on a real SQLite file, scanning the lab's vendors
+//! on loopback: vendor, rescan, history, summary, report, letter, token,
+//! webhook, worker.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::{nis2, run, settings, transcript};
+use nis2_scanner::lab::LabVendors;
+
+struct Fixture {
+    _rt: tokio::runtime::Runtime,
+    lab: LabVendors,
+    tmp: tempfile::TempDir,
+    ca: PathBuf,
+    db: PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let lab = rt.block_on(LabVendors::start()).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let ca = tmp.path().join("lab-ca.pem");
+        std::fs::write(&ca, lab.root_ca_pem()).unwrap();
+        let db = tmp.path().join("nis2.db");
+        Fixture {
+            _rt: rt,
+            lab,
+            tmp,
+            ca,
+            db,
+        }
+    }
+
+    /// `nis2 … --db <tmp>/nis2.db`.
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = nis2();
+        c.args(args).env("NIS2_DB", &self.db);
+        c
+    }
+
+    /// Scanner flags pointing at the lab vendors.
+    fn lab_flags(&self) -> Vec<String> {
+        vec![
+            "--resolver".into(),
+            self.lab.dns_addr().to_string(),
+            "--https-port".into(),
+            self.lab.https_port().to_string(),
+            "--http-port".into(),
+            self.lab.http_port().to_string(),
+            "--dns-port".into(),
+            self.lab.dns_addr().port().to_string(),
+            "--extra-root".into(),
+            self.ca.display().to_string(),
+            "--allow-private".into(),
+        ]
+    }
+
+    fn snap(&self, name: &str, out: &Output) {
+        settings(Some(self.tmp.path())).bind(|| insta::assert_snapshot!(name, transcript(out)));
+    }
+}
+
+fn ok(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn one_line_error(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(out));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    err
+}
+
+#[test]
+fn portfolio_end_to_end() {
+    let f = Fixture::new();
+
+    // Vendors.
+    let out = run(&mut f.cmd(&["vendor", "add", "good-vendor.test"]));
+    one_line_error(&out);
+    f.snap("vendor_add_no_consent", &out);
+    let out = run(&mut f.cmd(&[
+        "vendor",
+        "add",
+        "good-vendor.test",
+        "--consent",
+        "--name",
+        "Good GmbH",
+    ]));
+    ok(&out);
+    f.snap("vendor_add", &out);
+    ok(&run(&mut f.cmd(&[
+        "vendor",
+        "add",
+        "exposed-vendor.test",
+        "--consent",
+    ])));
+    ok(&run(&mut f.cmd(&[
+        "vendor",
+        "add",
+        "weakmail-vendor.test",
+        "--consent",
+    ])));
+    let out = run(&mut f.cmd(&["vendor", "add", "GOOD-vendor.test.", "--consent"]));
+    one_line_error(&out);
+    f.snap("vendor_add_duplicate", &out);
+    let out = run(&mut f.cmd(&["vendor", "add", "bad domain", "--consent"]));
+    one_line_error(&out);
+    let out = run(&mut f.cmd(&["vendor", "list"]));
+    ok(&out);
+    f.snap("vendor_list_new", &out);
+
+    // Nothing scanned yet: reports and letters say so.
+    let out = run(&mut f.cmd(&["report", "good-vendor.test"]));
+    one_line_error(&out);
+    f.snap("report_not_scanned", &out);
+
+    // Rescan: the engine scans, grades and stores.
+    let mut args = vec!["rescan", "good-vendor.test"];
+    let flags = f.lab_flags();
+    args.extend(flags.iter().map(String::as_str));
+    let out = run(&mut f.cmd(&args));
+    ok(&out);
+    f.snap("rescan_good", &out);
+    let mut args = vec!["rescan", "exposed-vendor.test"];
+    let flags = f.lab_flags();
+    args.extend(flags.iter().map(String::as_str));
+    let out = ok(&run(&mut f.cmd(&args)));
+    assert!(out.contains("exposed-vendor.test  F"), "{out}");
+
+    // Queue a job for the expired vendor and let a worker run it.
+    let out = run(&mut f.cmd(&["rescan", "weakmail-vendor.test", "--queue"]));
+    ok(&out);
+    f.snap("rescan_queue", &out);
+    let mut args = vec!["worker", "--once", "--workers", "2"];
+    let flags = f.lab_flags();
+    args.extend(flags.iter().map(String::as_str));
+    let out = run(&mut f.cmd(&args));
+    ok(&out);
+    f.snap("worker_once", &out);
+
+    let out = run(&mut f.cmd(&["vendor", "list"]));
+    ok(&out);
+    f.snap("vendor_list_scanned", &out);
+    let list: serde_json::Value = serde_json::from_str(&ok(&run(
+        &mut f.cmd(&["vendor", "list", "--format", "json"])
+    )))
+    .unwrap();
+    let grades: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            (
+                v["domain"].as_str().unwrap().to_owned(),
+                v["current_grade"].clone(),
+            )
+        })
+        .collect();
+    assert!(
+        grades.contains(&("weakmail-vendor.test".into(), serde_json::json!("C"))),
+        "{grades:?}"
+    );
+
+    // History and summary.
+    let out = run(&mut f.cmd(&["history", "good-vendor.test"]));
+    ok(&out);
+    f.snap("history_good", &out);
+    let history: serde_json::Value = serde_json::from_str(&ok(&run(&mut f.cmd(&[
+        "history",
+        "good-vendor.test",
+        "--format",
+        "json",
+    ]))))
+    .unwrap();
+    let scan_id = history[0]["scan_id"].as_str().unwrap().to_owned();
+    let out = run(&mut f.cmd(&["summary"]));
+    ok(&out);
+    f.snap("summary", &out);
+    let s: serde_json::Value =
+        serde_json::from_str(&ok(&run(&mut f.cmd(&["summary", "--format", "json"])))).unwrap();
+    assert_eq!(s["total_vendors"], 3);
+    assert_eq!(s["critical_risks"], 1);
+
+    // Reports: by vendor and by scan id, every text format.
+    let json: serde_json::Value = serde_json::from_str(&ok(&run(&mut f.cmd(&[
+        "report",
+        "good-vendor.test",
+        "--format",
+        "json",
+    ]))))
+    .unwrap();
+    assert_eq!(json["assessment"]["grade"], "A", "{json}");
+    let md = ok(&run(&mut f.cmd(&["report", &scan_id])));
+    assert!(md.contains("Good GmbH"), "{md}");
+    let html_path = f.tmp.path().join("legacy.html");
+    ok(&run(f
+        .cmd(&["report", "exposed-vendor.test", "--format", "html", "-o"])
+        .arg(&html_path)));
+    let html = std::fs::read_to_string(&html_path).unwrap();
+    assert!(
+        html.contains("<html") && html.contains("TLS 1.0"),
+        "{}",
+        &html[..300]
+    );
+    for format in ["csv", "junit", "sarif", "markdown"] {
+        let out = ok(&run(&mut f.cmd(&[
+            "report",
+            "exposed-vendor.test",
+            "--format",
+            format,
+            "--lang",
+            "fr",
+        ])));
+        assert!(!out.is_empty(), "{format}");
+    }
+    let out = run(f
+        .cmd(&["report", "exposed-vendor.test", "--format", "pdf", "-o"])
+        .arg(f.tmp.path().join("r.pdf")));
+    if out.status.success() {
+        let pdf = std::fs::read(f.tmp.path().join("r.pdf")).unwrap();
+        assert!(pdf.starts_with(b"%PDF"));
+    } else {
+        let err = one_line_error(&out);
+        assert!(err.contains("pdf"), "{err}");
+    }
+    let out = run(&mut f.cmd(&["report", "nobody.example"]));
+    one_line_error(&out);
+    f.snap("report_unknown_vendor", &out);
+
+    // Letters.
+    let de = ok(&run(&mut f.cmd(&[
+        "letter",
+        "exposed-vendor.test",
+        "--lang",
+        "de",
+        "--signer",
+        "Erika Muster, CISO",
+        "--organisation",
+        "Kunde AG",
+    ])));
+    assert!(
+        de.contains("Erika Muster") && de.contains("Kunde AG"),
+        "{de}"
+    );
+    assert!(de.contains("NIS2") && de.contains("3306"), "{de}");
+    let html = ok(&run(&mut f.cmd(&[
+        "letter",
+        "exposed-vendor.test",
+        "--format",
+        "html",
+        "--lang",
+        "ar",
+    ])));
+    assert!(
+        html.contains("dir=\"rtl\""),
+        "{}",
+        &html[..300.min(html.len())]
+    );
+    let out = run(&mut f.cmd(&["letter", "exposed-vendor.test", "--lang", "xx"]));
+    one_line_error(&out);
+    f.snap("letter_unknown_language", &out);
+
+    // Tokens.
+    let out = run(&mut f.cmd(&["token", "create", "ci"]));
+    let secret = ok(&out);
+    assert!(
+        secret.trim().starts_with("nis2_") && secret.trim().len() == 69,
+        "{secret}"
+    );
+    f.snap("token_create", &out);
+    let out = run(&mut f.cmd(&["token", "list", "--format", "json"]));
+    let tokens: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    let id = tokens[0]["id"].as_str().unwrap().to_owned();
+    assert!(
+        !ok(&out).contains(secret.trim()),
+        "the secret is never listed"
+    );
+    let out = run(&mut f.cmd(&["token", "revoke", &id]));
+    ok(&out);
+    f.snap("token_revoke", &out);
+    let out = run(&mut f.cmd(&["token", "list"]));
+    ok(&out);
+    f.snap("token_list", &out);
+    let out = run(&mut f.cmd(&["token", "revoke", "not-an-id"]));
+    one_line_error(&out);
+    f.snap("token_revoke_bad_id", &out);
+
+    // Webhook.
+    let out = run(&mut f.cmd(&[
+        "webhook",
+        "set",
+        "https://hooks.example/nis2",
+        "--secret",
+        "s3cret-s3cret",
+    ]));
+    ok(&out);
+    f.snap("webhook_set", &out);
+    let out = run(&mut f.cmd(&["webhook", "show"]));
+    assert!(ok(&out).contains("https://hooks.example/nis2"));
+    assert!(!ok(&out).contains("s3cret"));
+    let out = run(&mut f.cmd(&["webhook", "set", "not a url", "--secret", "x"]));
+    one_line_error(&out);
+    f.snap("webhook_set_bad_url", &out);
+    ok(&run(&mut f.cmd(&["webhook", "rm"])));
+    one_line_error(&run(&mut f.cmd(&["webhook", "rm"])));
+
+    // Another account sees none of it.
+    let out = run(&mut f.cmd(&["vendor", "list", "--account", "other"]));
+    assert_eq!(ok(&out).lines().count(), 1, "header only");
+
+    // Removing a vendor.
+    let out = run(&mut f.cmd(&["vendor", "rm", "exposed-vendor.test"]));
+    ok(&out);
+    f.snap("vendor_rm", &out);
+    let out = run(&mut f.cmd(&["history", "exposed-vendor.test"]));
+    one_line_error(&out);
+    f.snap("history_unknown_vendor", &out);
+}
+
+#[test]
+fn database_not_writable() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A path under a regular file can never be created, even by root.
+    let file = tmp.path().join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let db = file.join("nis2.db");
+    for args in [
+        vec!["vendor", "list"],
+        vec!["vendor", "add", "vendor.example", "--consent"],
+        vec!["summary"],
+        vec!["token", "create", "ci"],
+    ] {
+        let out = run(nis2().args(&args).arg("--db").arg(&db));
+        one_line_error(&out);
+        if args == ["vendor", "list"] {
+            settings(Some(tmp.path()))
+                .bind(|| insta::assert_snapshot!("error_db_not_writable", transcript(&out)));
+        }
+    }
+    // A read-only directory (meaningful when not root).
+    let ro = tmp.path().join("ro");
+    std::fs::create_dir(&ro).unwrap();
+    set_mode(&ro, 0o500);
+    let out = run(nis2().args(["summary", "--db"]).arg(ro.join("nis2.db")));
+    if !out.status.success() {
+        one_line_error(&out);
+    }
+    set_mode(&ro, 0o700);
+}
+
+fn set_mode(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}

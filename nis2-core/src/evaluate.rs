@@ -1,0 +1,981 @@
+//! `evaluate`: observations in, findings out — the judgements of the catalog.
+
+use std::borrow::Cow;
+
+use crate::assessment::{Finding, Status};
+use crate::catalog::CheckId;
+use crate::observations::{
+    CertificateObservations, DnsObservations, EmailObservations, HttpExchange, HttpObservations,
+    KeyAlgorithm, Observations, PathProbe, PortObservations, Probe, RevocationStatus,
+    TlsObservations, TlsVersion,
+};
+use crate::parse::{dmarc, headers, mta_sts, security_txt, spf};
+use crate::suites;
+use crate::text::cat;
+use crate::{Error, Timestamp};
+
+/// Path of the Git HEAD probe.
+pub const GIT_HEAD_PATH: &str = "/.git/HEAD";
+/// Path of the dotenv probe.
+pub const DOTENV_PATH: &str = "/.env";
+/// Path of security.txt (RFC 9116 §3).
+pub const SECURITY_TXT_PATH: &str = "/.well-known/security.txt";
+/// Legacy location of security.txt, accepted as a fallback.
+pub const SECURITY_TXT_LEGACY_PATH: &str = "/security.txt";
+
+/// Remote administration ports: Telnet, RDP, VNC, WinRM.
+pub const REMOTE_ADMIN_PORTS: &[u16] = &[23, 3389, 5900, 5985, 5986];
+/// File-sharing ports at the critical tier: NetBIOS, SMB.
+pub const FILE_SHARE_CRITICAL_PORTS: &[u16] = &[139, 445];
+/// File-sharing ports at the medium tier: FTP.
+pub const FILE_SHARE_MEDIUM_PORTS: &[u16] = &[21];
+/// Database and cache ports.
+pub const DATABASE_PORTS: &[u16] = &[1433, 3306, 5432, 6379, 9200, 11211, 27017];
+/// Every port the exposure checks look at, ascending.
+pub const RISKY_PORTS: &[u16] = &[
+    21, 23, 139, 445, 1433, 3306, 3389, 5432, 5900, 5985, 5986, 6379, 9200, 11211, 27017,
+];
+
+/// Days before expiry at which `cert.expires_soon` fails at the high tier.
+pub const EXPIRY_HIGH_DAYS: i64 = 7;
+/// Days before expiry at which it fails at the medium tier.
+pub const EXPIRY_MEDIUM_DAYS: i64 = 30;
+
+type Evidence = Cow<'static, str>;
+
+struct Out {
+    findings: Vec<Finding>,
+}
+
+impl Out {
+    fn push(&mut self, id: CheckId, status: Status, tier: usize, evidence: impl Into<Evidence>) {
+        let row = id.check();
+        let t = row.tiers[tier.min(row.tiers.len() - 1)];
+        let failed = status == Status::Fail;
+        self.findings.push(Finding {
+            check_id: id,
+            status,
+            severity: t.severity,
+            penalty: if failed { t.penalty } else { 0 },
+            bonus: if failed { 0 } else { row.bonus },
+            cap: if failed { t.cap } else { None },
+            evidence: evidence.into(),
+        });
+    }
+
+    fn pass(&mut self, id: CheckId, evidence: impl Into<Evidence>) {
+        self.push(id, Status::Pass, 0, evidence);
+    }
+
+    fn fail(&mut self, id: CheckId, evidence: impl Into<Evidence>) {
+        self.push(id, Status::Fail, 0, evidence);
+    }
+
+    fn fail_tier(&mut self, id: CheckId, tier: usize, evidence: impl Into<Evidence>) {
+        self.push(id, Status::Fail, tier, evidence);
+    }
+
+    fn check_with(&mut self, id: CheckId, failed: bool, evidence: impl Into<Evidence>) {
+        let status = if failed { Status::Fail } else { Status::Pass };
+        self.push(id, status, 0, evidence);
+    }
+
+    fn check(&mut self, id: CheckId, failed: bool, fail_ev: &'static str, pass_ev: &'static str) {
+        if failed {
+            self.fail(id, fail_ev)
+        } else {
+            self.pass(id, pass_ev)
+        }
+    }
+}
+
+/// Judges observations against the catalog at time `now`.
+///
+/// Returns one finding per deduction check whose facts were gathered (pass
+/// or fail) and one per bonus earned; checks without facts are left out and
+/// count as not assessed. Observations that fail [`Observations::validate`]
+/// give [`Error::InvalidObservations`].
+///
+/// ```
+/// use nis2_core::{evaluate, observations::*, CheckId, Timestamp};
+/// let mut obs = Observations::new("example.com");
+/// obs.ports = Some(PortObservations { address: "192.0.2.1".into(), scanned: vec![3389], open: vec![3389] });
+/// let findings = evaluate(&obs, Timestamp::parse("2026-01-01T00:00:00Z")?)?;
+/// assert!(findings.iter().any(|f| f.check_id == CheckId::ExposureRemoteAdmin && f.failed()));
+/// # Ok::<(), nis2_core::Error>(())
+/// ```
+pub fn evaluate(obs: &Observations, now: Timestamp) -> Result<Vec<Finding>, Error> {
+    obs.validate()?;
+    let mut out = Out {
+        findings: Vec::with_capacity(48),
+    };
+    if let Some(tls) = &obs.tls {
+        tls_checks(&mut out, tls, &obs.domain, now);
+    }
+    if let Some(http) = &obs.http {
+        http_checks(&mut out, http, now);
+    }
+    if let Some(email) = &obs.email {
+        email_checks(&mut out, email);
+    }
+    if let Some(dns) = &obs.dns {
+        dns_checks(&mut out, dns, obs.email.as_ref());
+    }
+    if let Some(ports) = &obs.ports {
+        port_checks(&mut out, ports);
+    }
+    Ok(out.findings)
+}
+
+// ---------------------------------------------------------------- TLS
+
+fn tls_checks(out: &mut Out, tls: &TlsObservations, domain: &str, now: Timestamp) {
+    if !tls.reachable {
+        let ev = if tls.address.is_empty() {
+            Cow::Borrowed("no TLS handshake completed on the HTTPS port")
+        } else {
+            Cow::Owned(cat!("no TLS handshake completed at ", &tls.address))
+        };
+        out.fail(CheckId::HttpsUnavailable, ev);
+        return;
+    }
+    out.pass(
+        CheckId::HttpsUnavailable,
+        "TLS service answers on the HTTPS port",
+    );
+
+    let p = &tls.protocols;
+    let (ssl2, ssl3) = (p.ssl2, p.ssl3);
+    if ssl2 != Probe::Unknown || ssl3 != Probe::Unknown {
+        let ev = match (ssl2.accepted(), ssl3.accepted()) {
+            (true, true) => "SSLv2 and SSLv3 accepted",
+            (true, false) => "SSLv2 accepted",
+            (false, true) => "SSLv3 accepted",
+            (false, false) => "SSLv3 refused",
+        };
+        out.check(
+            CheckId::TlsSsl3Enabled,
+            ssl2.accepted() || ssl3.accepted(),
+            ev,
+            ev,
+        );
+    }
+    for (id, v) in [
+        (CheckId::TlsTls10Enabled, TlsVersion::Tls10),
+        (CheckId::TlsTls11Enabled, TlsVersion::Tls11),
+    ] {
+        match p.get(v) {
+            Probe::Accepted => out.fail(id, version_evidence(v, true)),
+            Probe::Refused => out.pass(id, version_evidence(v, false)),
+            Probe::Unknown => {}
+        }
+    }
+    match p.tls1_3 {
+        Probe::Accepted => out.pass(CheckId::TlsNoTls13, "TLSv1.3 accepted"),
+        Probe::Refused => out.fail(CheckId::TlsNoTls13, "TLSv1.3 refused"),
+        Probe::Unknown => {}
+    }
+
+    // An empty suite list means suites were not probed (an accepted version
+    // always records the suite it chose).
+    if !tls.accepted_suites.is_empty() {
+        let mut weak = None;
+        let mut no_fs = None;
+        for s in &tls.accepted_suites {
+            let Some(class) = suites::classify(&s.name) else {
+                continue;
+            };
+            if weak.is_none() && class.weakness.is_some() {
+                weak = Some(s);
+            }
+            if no_fs.is_none() && !class.forward_secrecy && s.version <= TlsVersion::Tls12 {
+                no_fs = Some(s);
+            }
+        }
+        match weak {
+            Some(s) => out.fail(
+                CheckId::TlsWeakCipher,
+                cat!(&s.name, " accepted on ", s.version.as_str()),
+            ),
+            None => out.pass(
+                CheckId::TlsWeakCipher,
+                "no RC4, DES, 3DES, NULL, EXPORT or anonymous suite accepted",
+            ),
+        }
+        match no_fs {
+            Some(s) => out.fail(
+                CheckId::TlsNoForwardSecrecy,
+                format!(
+                    "{} (no ephemeral key exchange) accepted on {}",
+                    s.name,
+                    s.version.as_str()
+                ),
+            ),
+            None => out.pass(
+                CheckId::TlsNoForwardSecrecy,
+                "every accepted suite uses ephemeral (EC)DHE",
+            ),
+        }
+    }
+
+    let old_refused = [
+        TlsVersion::Ssl2,
+        TlsVersion::Ssl3,
+        TlsVersion::Tls10,
+        TlsVersion::Tls11,
+    ]
+    .iter()
+    .all(|v| p.get(*v) == Probe::Refused);
+    if p.tls1_3.accepted() && old_refused {
+        out.pass(
+            CheckId::BonusModernTls,
+            "TLSv1.3 accepted; SSLv2, SSLv3, TLSv1.0 and TLSv1.1 refused",
+        );
+    }
+    if p.tls1_3.accepted() && tls.hybrid_pq_kex == Some(true) {
+        // `negotiated_group` is what the classical TLS 1.3 handshake chose, so
+        // it does not name the hybrid group; the probe offers X25519MLKEM768.
+        out.pass(
+            CheckId::BonusPqKex,
+            "hybrid post-quantum group X25519MLKEM768 accepted on TLS 1.3",
+        );
+    }
+
+    if let Some(cert) = &tls.certificate {
+        cert_checks(out, cert, domain, now);
+    }
+}
+
+fn version_evidence(v: TlsVersion, accepted: bool) -> &'static str {
+    match (v, accepted) {
+        (TlsVersion::Tls10, true) => "TLSv1.0 accepted",
+        (TlsVersion::Tls10, false) => "TLSv1.0 refused",
+        (TlsVersion::Tls11, true) => "TLSv1.1 accepted",
+        _ => "TLSv1.1 refused",
+    }
+}
+
+fn cert_checks(out: &mut Out, cert: &CertificateObservations, domain: &str, now: Timestamp) {
+    // `validate` guarantees a leaf.
+    let Some(leaf) = cert.chain.first() else {
+        return;
+    };
+    let expired = now > leaf.not_after;
+    let not_yet = now < leaf.not_before;
+    if expired {
+        out.fail(
+            CheckId::CertExpired,
+            cat!("leaf expired at ", leaf.not_after),
+        );
+    } else if not_yet {
+        out.fail(
+            CheckId::CertExpired,
+            cat!("leaf not valid before ", leaf.not_before),
+        );
+    } else {
+        out.pass(CheckId::CertExpired, "leaf within its validity period");
+    }
+
+    if let Some(r) = &cert.revocation {
+        let revoked = r.status == RevocationStatus::Revoked;
+        let src = match r.source {
+            crate::observations::RevocationSource::Stapled => "stapled OCSP response",
+            crate::observations::RevocationSource::Responder => "OCSP responder",
+        };
+        if revoked {
+            out.fail(
+                CheckId::CertRevoked,
+                format!("{src} says the leaf is revoked"),
+            );
+        } else {
+            out.pass(
+                CheckId::CertRevoked,
+                format!("{src} does not report the leaf revoked"),
+            );
+        }
+    }
+
+    if cert.trusted {
+        out.pass(CheckId::CertUntrusted, "chain verifies to a trusted root");
+    } else {
+        let ev = match (&cert.verify_error, leaf.self_signed) {
+            (_, true) => Cow::Borrowed("self-signed certificate"),
+            (Some(e), _) => Cow::Owned(format!("chain does not verify: {e}")),
+            (None, _) => Cow::Borrowed("chain does not verify to a trusted root"),
+        };
+        out.fail(CheckId::CertUntrusted, ev);
+    }
+
+    if leaf.sans.iter().any(|san| hostname_matches(san, domain)) {
+        out.pass(
+            CheckId::CertHostnameMismatch,
+            "a subjectAltName matches the domain",
+        );
+    } else if leaf.sans.is_empty() {
+        out.fail(
+            CheckId::CertHostnameMismatch,
+            "certificate has no DNS subjectAltName",
+        );
+    } else {
+        let shown = leaf
+            .sans
+            .iter()
+            .take(3)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.fail(
+            CheckId::CertHostnameMismatch,
+            format!("certificate is for {shown}, not {domain}"),
+        );
+    }
+
+    if !expired && !not_yet {
+        let days_left = now.days_until(leaf.not_after);
+        if days_left <= EXPIRY_HIGH_DAYS {
+            out.fail_tier(
+                CheckId::CertExpiresSoon,
+                0,
+                cat!("expires in ", days_left, " days (", leaf.not_after, ")"),
+            );
+        } else if days_left <= EXPIRY_MEDIUM_DAYS {
+            out.fail_tier(
+                CheckId::CertExpiresSoon,
+                1,
+                cat!("expires in ", days_left, " days (", leaf.not_after, ")"),
+            );
+        } else {
+            out.pass(
+                CheckId::CertExpiresSoon,
+                "more than 30 days of validity left",
+            );
+        }
+    }
+
+    let k = &leaf.key;
+    let weak = match k.algorithm {
+        KeyAlgorithm::Rsa | KeyAlgorithm::Dsa => k.bits < 2048,
+        KeyAlgorithm::Ec => k.bits < 256,
+        KeyAlgorithm::Ed25519 | KeyAlgorithm::Ed448 | KeyAlgorithm::Other => false,
+    };
+    let alg = match k.algorithm {
+        KeyAlgorithm::Rsa => "RSA",
+        KeyAlgorithm::Ec => "ECDSA",
+        KeyAlgorithm::Ed25519 => "Ed25519",
+        KeyAlgorithm::Ed448 => "Ed448",
+        KeyAlgorithm::Dsa => "DSA",
+        KeyAlgorithm::Other => "other",
+    };
+    let ev = cat!(alg, " ", k.bits, " bits");
+    out.check_with(CheckId::CertWeakKey, weak, ev);
+
+    // A self-signed root in the served chain is trusted by identity, not by
+    // its own signature, so only the leaf and intermediates count.
+    let weak_sig = cert
+        .chain
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| *i == 0 || !c.self_signed)
+        .find(|(_, c)| weak_signature(&c.signature_algorithm));
+    match weak_sig {
+        Some((i, c)) => out.fail(
+            CheckId::CertSha1Signature,
+            format!(
+                "{} signed with {}",
+                if i == 0 { "leaf" } else { "intermediate" },
+                c.signature_algorithm
+            ),
+        ),
+        None => out.pass(
+            CheckId::CertSha1Signature,
+            "leaf and intermediates signed with SHA-2 or better",
+        ),
+    }
+}
+
+/// RFC 6125 matching of a DNS subjectAltName against a host name: case-
+/// insensitive, a trailing dot ignored, a wildcard only as the whole
+/// left-most label and matching exactly one label.
+pub fn hostname_matches(san: &str, host: &str) -> bool {
+    let san = san.trim_end_matches('.');
+    let host = host.trim_end_matches('.');
+    if let Some(suffix) = san.strip_prefix("*.") {
+        match crate::parse::split_once_byte(host, b'.') {
+            Some((first, rest)) => {
+                !first.is_empty() && suffix.contains('.') && rest.eq_ignore_ascii_case(suffix)
+            }
+            None => false,
+        }
+    } else {
+        san.eq_ignore_ascii_case(host)
+    }
+}
+
+fn weak_signature(alg: &str) -> bool {
+    let a = alg.trim_ascii();
+    // One pass: does "sha1", "sha-1", "md5" or "md2" occur, in any case?
+    let b = a.as_bytes();
+    let at = |i: usize, pat: &[u8]| {
+        b.get(i..i + pat.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(pat))
+    };
+    let named = (0..b.len()).any(|i| match b[i].to_ascii_lowercase() {
+        b's' => at(i, b"sha1") || at(i, b"sha-1"),
+        b'm' => at(i, b"md5") || at(i, b"md2"),
+        _ => false,
+    });
+    // OIDs: sha1WithRSA, md5WithRSA, md2WithRSA, ecdsa-with-SHA1, dsa-with-sha1.
+    named
+        || matches!(
+            a,
+            "1.2.840.113549.1.1.5"
+                | "1.2.840.113549.1.1.4"
+                | "1.2.840.113549.1.1.2"
+                | "1.2.840.10045.4.1"
+                | "1.2.840.10040.4.3"
+        )
+}
+
+// ---------------------------------------------------------------- HTTP
+
+fn header<'a>(
+    hop: &'a crate::observations::HttpHop,
+    name: &'static str,
+) -> impl Iterator<Item = &'a str> + use<'a> {
+    hop.headers
+        .iter()
+        .filter(move |h| h.0.eq_ignore_ascii_case(name))
+        .map(|h| h.1.as_str())
+}
+
+fn first_header<'a>(hop: &'a crate::observations::HttpHop, name: &str) -> Option<&'a str> {
+    hop.headers
+        .iter()
+        .find(|h| h.0.eq_ignore_ascii_case(name))
+        .map(|h| h.1.as_str())
+}
+
+fn redirects_to_https(x: &HttpExchange) -> bool {
+    x.hops.iter().any(|h| {
+        (300..400).contains(&h.status)
+            && first_header(h, "location").is_some_and(|l| {
+                l.trim_ascii_start()
+                    .get(..8)
+                    .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            })
+    }) || x.hops.last().is_some_and(|h| {
+        h.url
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+    })
+}
+
+fn http_checks(out: &mut Out, http: &HttpObservations, now: Timestamp) {
+    match &http.plain {
+        Some(x) if !x.hops.is_empty() => {
+            if redirects_to_https(x) {
+                out.pass(
+                    CheckId::HttpNoHttpsRedirect,
+                    "plain HTTP redirects to HTTPS",
+                );
+            } else {
+                let status = x.hops.last().map_or(0, |h| h.status);
+                out.fail(
+                    CheckId::HttpNoHttpsRedirect,
+                    cat!(
+                        "plain HTTP answered ",
+                        status,
+                        " without redirecting to HTTPS"
+                    ),
+                );
+            }
+        }
+        _ => out.pass(
+            CheckId::HttpNoHttpsRedirect,
+            "nothing served over plain HTTP",
+        ),
+    }
+
+    let all_hops = http
+        .plain
+        .iter()
+        .chain(http.https.iter())
+        .flat_map(|x| x.hops.iter());
+    let disclosed = all_hops
+        .flat_map(|h| {
+            header(h, "server")
+                .chain(header(h, "x-powered-by"))
+                .chain(header(h, "x-aspnet-version"))
+        })
+        .find_map(|v| {
+            headers::disclosed_version(v)
+                .or_else(|| v.bytes().next().filter(u8::is_ascii_digit).map(|_| v))
+        });
+
+    if let Some(final_hop) = http.https.as_ref().and_then(HttpExchange::last) {
+        match first_header(final_hop, "strict-transport-security").map(headers::parse_hsts) {
+            None => out.fail(
+                CheckId::HttpHstsMissing,
+                "no Strict-Transport-Security header",
+            ),
+            Some(Err(e)) => out.fail(
+                CheckId::HttpHstsMissing,
+                format!(
+                    "Strict-Transport-Security ignored by browsers: {}",
+                    e.reason
+                ),
+            ),
+            Some(Ok(h)) if h.max_age == 0 => out.fail(
+                CheckId::HttpHstsMissing,
+                "Strict-Transport-Security max-age=0 disables HSTS",
+            ),
+            Some(Ok(h)) => {
+                out.pass(
+                    CheckId::HttpHstsMissing,
+                    "Strict-Transport-Security present",
+                );
+                let ev = cat!("max-age=", h.max_age.min(i64::MAX as u64) as i64);
+                out.check_with(
+                    CheckId::HttpHstsWeak,
+                    h.max_age < headers::HSTS_MIN_MAX_AGE,
+                    ev,
+                );
+                if h.include_subdomains && h.preload && h.max_age >= headers::HSTS_MIN_MAX_AGE {
+                    out.pass(
+                        CheckId::BonusHstsPreload,
+                        "max-age of a year or more, includeSubDomains and preload",
+                    );
+                }
+            }
+        }
+        let csp: Vec<&str> = header(final_hop, "content-security-policy")
+            .filter(|v| !v.trim_ascii().is_empty())
+            .collect();
+        out.check(
+            CheckId::HttpCspMissing,
+            csp.is_empty(),
+            "no Content-Security-Policy header",
+            "Content-Security-Policy present",
+        );
+        let xfo = first_header(final_hop, "x-frame-options").is_some_and(headers::xfo_protects);
+        let fa = csp.iter().any(|v| headers::csp_has_frame_ancestors(v));
+        let ev = match (xfo, fa) {
+            (true, _) => "X-Frame-Options set",
+            (false, true) => "CSP frame-ancestors set",
+            (false, false) => "neither X-Frame-Options nor CSP frame-ancestors",
+        };
+        out.check(CheckId::HttpFrameProtectionMissing, !(xfo || fa), ev, ev);
+        let nosniff =
+            first_header(final_hop, "x-content-type-options").is_some_and(headers::xcto_is_nosniff);
+        out.check(
+            CheckId::HttpXctoMissing,
+            !nosniff,
+            "no X-Content-Type-Options: nosniff",
+            "X-Content-Type-Options: nosniff",
+        );
+        let rp =
+            first_header(final_hop, "referrer-policy").is_some_and(headers::referrer_policy_valid);
+        out.check(
+            CheckId::HttpReferrerPolicyMissing,
+            !rp,
+            "no valid Referrer-Policy header",
+            "Referrer-Policy set",
+        );
+
+        let https_hops = http.https.iter().flat_map(|x| x.hops.iter());
+        let insecure = https_hops
+            .flat_map(|h| header(h, "set-cookie"))
+            .filter_map(|v| headers::parse_set_cookie(v).ok())
+            .find(|c| !(c.secure && c.http_only));
+        match insecure {
+            Some(c) => {
+                let missing = match (c.secure, c.http_only) {
+                    (false, false) => "Secure and HttpOnly",
+                    (false, true) => "Secure",
+                    _ => "HttpOnly",
+                };
+                out.fail(
+                    CheckId::HttpCookieInsecure,
+                    cat!("cookie `", c.name, "` lacks ", missing),
+                );
+            }
+            None => out.pass(
+                CheckId::HttpCookieInsecure,
+                "every cookie set over HTTPS has Secure and HttpOnly",
+            ),
+        }
+    }
+
+    let any_response = http
+        .plain
+        .iter()
+        .chain(http.https.iter())
+        .any(|x| !x.hops.is_empty());
+    if any_response {
+        match disclosed {
+            Some(v) => out.fail(
+                CheckId::HttpVersionDisclosure,
+                cat!("headers reveal `", v, "`"),
+            ),
+            None => out.pass(
+                CheckId::HttpVersionDisclosure,
+                "no product version in Server or X-Powered-By",
+            ),
+        }
+    }
+
+    let probe = |path: &str| http.paths.iter().find(|p| p.path == path);
+    let baseline = http.not_found_baseline.as_ref();
+    let git = probe(GIT_HEAD_PATH);
+    let env = probe(DOTENV_PATH);
+    if git.is_some() || env.is_some() {
+        let git_hit = git.filter(|p| !same_as_baseline(p, baseline) && is_git_head(p));
+        let env_hit = env.filter(|p| !same_as_baseline(p, baseline) && is_dotenv(p));
+        match (git_hit, env_hit) {
+            (Some(_), Some(_)) => out.fail(
+                CheckId::HttpSensitivePathExposed,
+                "/.git/HEAD and /.env served with real content",
+            ),
+            (Some(_), None) => out.fail(
+                CheckId::HttpSensitivePathExposed,
+                "/.git/HEAD served with real content",
+            ),
+            (None, Some(_)) => out.fail(
+                CheckId::HttpSensitivePathExposed,
+                "/.env served with real content",
+            ),
+            (None, None) => out.pass(
+                CheckId::HttpSensitivePathExposed,
+                "/.git/HEAD and /.env not exposed",
+            ),
+        }
+    }
+
+    let sec = probe(SECURITY_TXT_PATH);
+    let legacy = probe(SECURITY_TXT_LEGACY_PATH);
+    if sec.is_some() || legacy.is_some() {
+        let parsed = [sec, legacy]
+            .into_iter()
+            .flatten()
+            .filter(|p| p.status == 200)
+            .map(|p| security_txt::parse(&p.body));
+        let mut reason: Option<String> = None;
+        let mut valid = None;
+        for r in parsed {
+            match r {
+                Ok(t) if t.expires > now => {
+                    valid = Some(t);
+                    break;
+                }
+                Ok(t) => reason = Some(cat!("security.txt expired at ", t.expires)),
+                Err(e) => reason = reason.or(Some(e.to_string())),
+            }
+        }
+        match valid {
+            Some(t) => {
+                out.pass(CheckId::VulnSecurityTxtMissing, "valid security.txt");
+                out.pass(
+                    CheckId::BonusSecurityTxt,
+                    cat!("security contact: ", t.contacts[0]),
+                );
+            }
+            None => out.fail(
+                CheckId::VulnSecurityTxtMissing,
+                reason.unwrap_or_else(|| "no security.txt served".to_owned()),
+            ),
+        }
+    }
+}
+
+fn same_as_baseline(p: &PathProbe, baseline: Option<&PathProbe>) -> bool {
+    baseline.is_some_and(|b| b.status == p.status && !b.body.is_empty() && b.body == p.body)
+}
+
+fn is_git_head(p: &PathProbe) -> bool {
+    if p.status != 200 {
+        return false;
+    }
+    let b = p.body.trim_ascii();
+    b.starts_with("ref: refs/")
+        || ((b.len() == 40 || b.len() == 64) && b.bytes().all(|c| c.is_ascii_hexdigit()))
+}
+
+fn is_dotenv(p: &PathProbe) -> bool {
+    if p.status != 200 || p.body.trim_ascii_start().starts_with('<') {
+        return false;
+    }
+    if p.content_type
+        .as_deref()
+        .is_some_and(|c| crate::parse::contains_ci(c, "html"))
+    {
+        return false;
+    }
+    crate::parse::lines(&p.body).any(|l| {
+        let l = l.trim_ascii_start();
+        let l = l.strip_prefix("export ").unwrap_or(l);
+        match crate::parse::split_once_byte(l, b'=') {
+            Some((k, _)) => {
+                !k.is_empty()
+                    && k.bytes()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+                    && k.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_')
+            }
+            None => false,
+        }
+    })
+}
+
+// ---------------------------------------------------------------- e-mail
+
+fn email_checks(out: &mut Out, e: &EmailObservations) {
+    let receives_mail =
+        e.mx.iter()
+            .any(|m| !m.exchange.trim_end_matches('.').is_empty());
+    let spf = &e.spf;
+    if spf.records.is_empty() {
+        if receives_mail {
+            out.fail(CheckId::EmailSpfMissing, "no v=spf1 TXT record");
+        } else {
+            out.pass(
+                CheckId::EmailSpfMissing,
+                "domain has no MX; SPF not required",
+            );
+        }
+    } else {
+        out.pass(CheckId::EmailSpfMissing, "SPF record published");
+        let parsed = if spf.records.len() == 1 {
+            Some(spf::parse(&spf.records[0]))
+        } else {
+            None
+        };
+        let invalid: Option<Evidence> = if spf.records.len() > 1 {
+            Some(format!("{} SPF records (must be exactly one)", spf.records.len()).into())
+        } else if let Some(Err(err)) = &parsed {
+            Some(err.to_string().into())
+        } else if let Some(n) = spf.dns_lookups.filter(|n| *n > 10) {
+            Some(cat!(n, " DNS lookups needed (limit 10)").into())
+        } else if let Some(n) = spf.void_lookups.filter(|n| *n > 2) {
+            Some(cat!(n, " void DNS lookups (limit 2)").into())
+        } else {
+            spf.errors
+                .first()
+                .map(|err| Cow::Owned(format!("SPF evaluation fails: {err}")))
+        };
+        match invalid {
+            Some(ev) => out.fail(CheckId::EmailSpfInvalid, ev),
+            None => out.pass(
+                CheckId::EmailSpfInvalid,
+                "one valid SPF record within the lookup limits",
+            ),
+        }
+        if let Some(Ok(rec)) = &parsed {
+            match rec.all() {
+                Some(q) if rec.is_permissive() => out.fail(
+                    CheckId::EmailSpfPermissive,
+                    cat!("SPF ends in ", q.as_char(), "all"),
+                ),
+                None if rec.is_permissive() => out.fail(
+                    CheckId::EmailSpfPermissive,
+                    "SPF has neither `all` nor `redirect`",
+                ),
+                Some(q) => out.pass(
+                    CheckId::EmailSpfPermissive,
+                    cat!("SPF ends in ", q.as_char(), "all"),
+                ),
+                None => out.pass(CheckId::EmailSpfPermissive, "SPF delegates with redirect="),
+            }
+        }
+    }
+
+    let d = &e.dmarc;
+    let parsed = match d.records.as_slice() {
+        [] => Err(Cow::Borrowed("no DMARC record")),
+        [one] => dmarc::parse(one).map_err(|e| Cow::Owned(e.to_string())),
+        more => Err(Cow::Owned(format!(
+            "{} DMARC records (must be exactly one)",
+            more.len()
+        ))),
+    };
+    match parsed {
+        Err(ev) => out.fail(CheckId::EmailDmarcMissing, ev),
+        Ok(rec) => {
+            out.pass(CheckId::EmailDmarcMissing, "DMARC record published");
+            let ev = cat!("p=", rec.policy.as_str(), " pct=", rec.pct);
+            out.check_with(CheckId::EmailDmarcWeak, !rec.enforces(), ev);
+            if rec.policy == dmarc::Policy::Reject && rec.pct == 100 {
+                out.pass(CheckId::BonusDmarcReject, "DMARC p=reject at pct=100");
+            }
+        }
+    }
+
+    if let Some(k) = e.dkim.iter().find(|k| dkim_has_key(&k.record)) {
+        out.pass(
+            CheckId::BonusDkimFound,
+            cat!("DKIM key at selector `", &k.selector, "`"),
+        );
+    }
+
+    // MTA-STS and TLS-RPT protect mail delivered *to* the domain.
+    if receives_mail {
+        let record_ok =
+            e.mta_sts.records.len() == 1 && mta_sts::record_valid(&e.mta_sts.records[0]);
+        let policy = e
+            .mta_sts
+            .policy
+            .as_ref()
+            .filter(|p| p.status == 200)
+            .map(|p| mta_sts::parse_policy(&p.body));
+        match (record_ok, policy) {
+            (false, _) if e.mta_sts.records.is_empty() => {
+                out.fail(CheckId::EmailMtaStsMissing, "no _mta-sts TXT record")
+            }
+            (false, _) => out.fail(
+                CheckId::EmailMtaStsMissing,
+                "_mta-sts TXT record invalid or duplicated",
+            ),
+            (true, None) => {
+                let why = e
+                    .mta_sts
+                    .policy
+                    .as_ref()
+                    .and_then(|p| p.error.clone())
+                    .unwrap_or_else(|| "policy file not served".to_owned());
+                out.fail(
+                    CheckId::EmailMtaStsMissing,
+                    format!("MTA-STS policy unavailable: {why}"),
+                );
+            }
+            (true, Some(Err(err))) => out.fail(CheckId::EmailMtaStsMissing, err.to_string()),
+            (true, Some(Ok(p))) => match p.mode {
+                mta_sts::Mode::None => {
+                    out.fail(CheckId::EmailMtaStsMissing, "MTA-STS policy mode is none")
+                }
+                mta_sts::Mode::Testing => out.pass(
+                    CheckId::EmailMtaStsMissing,
+                    "MTA-STS policy in testing mode",
+                ),
+                mta_sts::Mode::Enforce => {
+                    out.pass(
+                        CheckId::EmailMtaStsMissing,
+                        "MTA-STS policy in enforce mode",
+                    );
+                    out.pass(CheckId::BonusMtaStsEnforce, "MTA-STS mode: enforce");
+                }
+            },
+        }
+        let rpt = e.tls_rpt.iter().any(|r| {
+            r.trim_ascii_start().starts_with("v=TLSRPTv1")
+                && crate::parse::split_at_byte(r, b';').any(|f| f.trim_ascii().starts_with("rua="))
+        });
+        out.check(
+            CheckId::EmailTlsrptMissing,
+            !rpt,
+            "no valid _smtp._tls TLS-RPT record",
+            "TLS-RPT record published",
+        );
+    }
+}
+
+fn dkim_has_key(record: &str) -> bool {
+    crate::parse::split_at_byte(record, b';').any(|t| {
+        match crate::parse::split_once_byte(t, b'=') {
+            Some((k, v)) => k.trim_ascii() == "p" && !v.trim_ascii().is_empty(),
+            None => false,
+        }
+    })
+}
+
+// ---------------------------------------------------------------- DNS
+
+fn dns_checks(out: &mut Out, dns: &DnsObservations, email: Option<&EmailObservations>) {
+    // Indicator for Art. 21(2)(c): redundant name servers and mail exchangers.
+    let ns = dns.ns_answering.map_or(dns.ns.len(), |n| n as usize);
+    let mx = email.map(|e| {
+        e.mx.iter()
+            .filter(|m| !m.exchange.trim_end_matches('.').is_empty())
+            .count()
+    });
+    let ev = match mx {
+        Some(mx) => cat!(ns, " name server(s) answering, ", mx, " mail exchanger(s)"),
+        None => cat!(ns, " name server(s) answering"),
+    };
+    out.check_with(
+        CheckId::IndicatorContinuity,
+        ns < 2 || mx.is_some_and(|m| m == 1),
+        ev,
+    );
+
+    let s = &dns.dnssec;
+    let signed =
+        s.ds && s.dnskey && s.validated != Some(false) && (s.validated == Some(true) || s.rrsig);
+    if signed {
+        out.pass(
+            CheckId::DnsDnssecMissing,
+            "zone signed (DS, DNSKEY) and validated",
+        );
+        out.pass(CheckId::BonusDnssecSigned, "DNSSEC chain validated");
+    } else {
+        let ev = if s.validated == Some(false) {
+            "DNSSEC validation failed"
+        } else if !s.ds {
+            "no DS record at the parent"
+        } else {
+            "no DNSKEY at the zone apex"
+        };
+        out.fail(CheckId::DnsDnssecMissing, ev);
+    }
+    match dns.caa.first() {
+        Some(r) => {
+            out.pass(CheckId::DnsCaaMissing, cat!("CAA at ", &r.name));
+            out.pass(
+                CheckId::BonusCaaPresent,
+                cat!(dns.caa.len(), " CAA record(s) at ", &r.name),
+            );
+        }
+        None => out.fail(
+            CheckId::DnsCaaMissing,
+            "no CAA record at the domain or its parents",
+        ),
+    }
+}
+
+// ---------------------------------------------------------------- ports
+
+fn port_checks(out: &mut Out, p: &PortObservations) {
+    let group = |out: &mut Out, id: CheckId, crit: &[u16], medium: &[u16]| {
+        if !crit
+            .iter()
+            .chain(medium)
+            .any(|port| p.scanned.contains(port))
+        {
+            return;
+        }
+        let is_open = |port: &&u16| p.open.contains(port);
+        let list = |ports: &[u16]| {
+            let mut s = String::from("open TCP port(s) ");
+            for (i, port) in ports.iter().filter(is_open).enumerate() {
+                if i > 0 {
+                    s.push_str(", ");
+                }
+                crate::text::push_int(&mut s, i64::from(*port));
+            }
+            s
+        };
+        if crit.iter().any(|port| is_open(&port)) {
+            out.fail_tier(id, 0, list(crit));
+        } else if medium.iter().any(|port| is_open(&port)) {
+            out.fail_tier(id, 1, list(medium));
+        } else {
+            out.pass(id, "ports closed or filtered");
+        }
+    };
+    group(out, CheckId::ExposureRemoteAdmin, REMOTE_ADMIN_PORTS, &[]);
+    group(
+        out,
+        CheckId::ExposureFileShare,
+        FILE_SHARE_CRITICAL_PORTS,
+        FILE_SHARE_MEDIUM_PORTS,
+    );
+    group(out, CheckId::ExposureDatabase, DATABASE_PORTS, &[]);
+}

@@ -1,0 +1,305 @@
+//! SPF records (RFC 7208).
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::{ParseError, clip};
+
+/// A mechanism's qualifier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Qualifier {
+    /// `+` (pass), the default.
+    Pass,
+    /// `-` (fail).
+    Fail,
+    /// `~` (softfail).
+    SoftFail,
+    /// `?` (neutral).
+    Neutral,
+}
+
+impl Qualifier {
+    /// The character, e.g. `-`.
+    pub fn as_char(self) -> char {
+        match self {
+            Self::Pass => '+',
+            Self::Fail => '-',
+            Self::SoftFail => '~',
+            Self::Neutral => '?',
+        }
+    }
+}
+
+/// A mechanism (RFC 7208 §5), borrowing its domain from the record text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mechanism<'a> {
+    /// `all`.
+    All,
+    /// `include:<domain>`.
+    Include(&'a str),
+    /// `a[:<domain>][/<cidr>]`.
+    A(Option<&'a str>),
+    /// `mx[:<domain>][/<cidr>]`.
+    Mx(Option<&'a str>),
+    /// `ptr[:<domain>]`.
+    Ptr(Option<&'a str>),
+    /// `ip4:<net>`.
+    Ip4(Ipv4Addr, u8),
+    /// `ip6:<net>`.
+    Ip6(Ipv6Addr, u8),
+    /// `exists:<domain>`.
+    Exists(&'a str),
+}
+
+impl Mechanism<'_> {
+    /// Whether evaluating it costs a DNS lookup (RFC 7208 §4.6.4).
+    pub fn needs_lookup(&self) -> bool {
+        matches!(
+            self,
+            Self::Include(_) | Self::A(_) | Self::Mx(_) | Self::Ptr(_) | Self::Exists(_)
+        )
+    }
+}
+
+/// A parsed SPF record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpfRecord<'a> {
+    /// Directives in order.
+    pub directives: Vec<(Qualifier, Mechanism<'a>)>,
+    /// The `redirect=` modifier.
+    pub redirect: Option<&'a str>,
+    /// The `exp=` modifier.
+    pub exp: Option<&'a str>,
+}
+
+impl<'a> SpfRecord<'a> {
+    /// The qualifier of the first `all` mechanism (later terms are never reached).
+    pub fn all(&self) -> Option<Qualifier> {
+        self.directives
+            .iter()
+            .find(|(_, m)| *m == Mechanism::All)
+            .map(|(q, _)| *q)
+    }
+
+    /// Domains named by `include:` mechanisms, in order.
+    pub fn includes(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.directives.iter().filter_map(|(_, m)| match m {
+            Mechanism::Include(d) => Some(*d),
+            _ => None,
+        })
+    }
+
+    /// Terms in this record alone that cost a DNS lookup (mechanisms and `redirect`).
+    pub fn lookup_terms(&self) -> u32 {
+        let m = self
+            .directives
+            .iter()
+            .filter(|(_, m)| m.needs_lookup())
+            .count() as u32;
+        m + u32::from(self.redirect.is_some())
+    }
+
+    /// Whether the record lets anyone send: `+all` or `?all`, or neither
+    /// an `all` mechanism nor a `redirect` (the default result is neutral).
+    pub fn is_permissive(&self) -> bool {
+        match self.all() {
+            Some(Qualifier::Pass | Qualifier::Neutral) => true,
+            Some(Qualifier::Fail | Qualifier::SoftFail) => false,
+            None => self.redirect.is_none(),
+        }
+    }
+}
+
+/// Whether a TXT record is an SPF record (`v=spf1` followed by a space or the end).
+pub fn is_spf(txt: &str) -> bool {
+    let t = txt.trim_ascii_start();
+    t.len() >= 6
+        && t.as_bytes()[..6].eq_ignore_ascii_case(b"v=spf1")
+        && t.as_bytes().get(6).is_none_or(|b| *b == b' ')
+}
+
+fn err(reason: impl Into<String>) -> ParseError {
+    ParseError::new("SPF record", reason)
+}
+
+fn domain_spec<'a>(s: &'a str, term: &str) -> Result<&'a str, ParseError> {
+    if s.is_empty() || s.len() > 253 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(err(format!("bad domain in `{}`", clip(term))));
+    }
+    Ok(s)
+}
+
+/// Splits `name[:domain][/cidr4][//cidr6]` forms of `a` and `mx`.
+fn opt_domain<'a>(rest: &'a str, term: &str) -> Result<Option<&'a str>, ParseError> {
+    let (spec, cidr) = match rest.find('/') {
+        Some(i) => (&rest[..i], Some(&rest[i..])),
+        None => (rest, None),
+    };
+    if let Some(c) = cidr {
+        let ok = c
+            .split('/')
+            .skip(1)
+            .filter(|p| !p.is_empty())
+            .all(|p| p.parse::<u8>().is_ok_and(|n| n <= 128));
+        if !ok {
+            return Err(err(format!("bad CIDR length in `{}`", clip(term))));
+        }
+    }
+    match spec.strip_prefix(':') {
+        Some(d) => domain_spec(d, term).map(Some),
+        None if spec.is_empty() => Ok(None),
+        None => Err(err(format!("unknown mechanism `{}`", clip(term)))),
+    }
+}
+
+fn net<A: std::str::FromStr>(s: &str, max: u8, term: &str) -> Result<(A, u8), ParseError> {
+    let (addr, len) = match crate::parse::split_once_byte(s, b'/') {
+        Some((a, l)) => (a, l.parse::<u8>().ok().filter(|l| *l <= max)),
+        None => (s, Some(max)),
+    };
+    match (addr.parse::<A>(), len) {
+        (Ok(a), Some(l)) => Ok((a, l)),
+        _ => Err(err(format!("bad network in `{}`", clip(term)))),
+    }
+}
+
+/// Parses one SPF record.
+pub fn parse(txt: &str) -> Result<SpfRecord<'_>, ParseError> {
+    if !is_spf(txt) {
+        return Err(err("does not start with `v=spf1`"));
+    }
+    let mut rec = SpfRecord {
+        directives: Vec::new(),
+        redirect: None,
+        exp: None,
+    };
+    for term in crate::parse::split_at_byte(txt.trim_ascii(), b' ')
+        .skip(1)
+        .filter(|t| !t.is_empty())
+    {
+        // Modifiers: name=value, where name is ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ).
+        if let Some((name, value)) = crate::parse::split_once_byte(term, b'=') {
+            let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if valid_name && !name.contains(':') {
+                let slot = if name.eq_ignore_ascii_case("redirect") {
+                    &mut rec.redirect
+                } else if name.eq_ignore_ascii_case("exp") {
+                    &mut rec.exp
+                } else {
+                    continue; // unknown modifiers are ignored (§6)
+                };
+                if slot.is_some() {
+                    return Err(err(format!("`{name}=` appears twice")));
+                }
+                *slot = Some(domain_spec(value, term)?);
+                continue;
+            }
+        }
+        let (q, body) = match term.as_bytes()[0] {
+            b'+' => (Qualifier::Pass, &term[1..]),
+            b'-' => (Qualifier::Fail, &term[1..]),
+            b'~' => (Qualifier::SoftFail, &term[1..]),
+            b'?' => (Qualifier::Neutral, &term[1..]),
+            _ => (Qualifier::Pass, term),
+        };
+        let name_end = body.find([':', '/']).unwrap_or(body.len());
+        let (name, rest) = body.split_at(name_end);
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        let m = match () {
+            _ if is("all") && rest.is_empty() => Mechanism::All,
+            _ if is("include") => {
+                Mechanism::Include(domain_spec(rest.strip_prefix(':').unwrap_or(""), term)?)
+            }
+            _ if is("exists") => {
+                Mechanism::Exists(domain_spec(rest.strip_prefix(':').unwrap_or(""), term)?)
+            }
+            _ if is("a") => Mechanism::A(opt_domain(rest, term)?),
+            _ if is("mx") => Mechanism::Mx(opt_domain(rest, term)?),
+            _ if is("ptr") && !rest.contains('/') => Mechanism::Ptr(opt_domain(rest, term)?),
+            _ if is("ip4") => {
+                let (a, l) = net::<Ipv4Addr>(rest.strip_prefix(':').unwrap_or(""), 32, term)?;
+                Mechanism::Ip4(a, l)
+            }
+            _ if is("ip6") => {
+                let (a, l) = net::<Ipv6Addr>(rest.strip_prefix(':').unwrap_or(""), 128, term)?;
+                Mechanism::Ip6(a, l)
+            }
+            _ => return Err(err(format!("unknown mechanism `{}`", clip(term)))),
+        };
+        rec.directives.push((q, m));
+    }
+    Ok(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strict_record() {
+        let r = parse("v=spf1 ip4:192.0.2.0/24 include:_spf.example.com mx -all").unwrap();
+        assert_eq!(r.all(), Some(Qualifier::Fail));
+        assert!(!r.is_permissive());
+        assert_eq!(r.includes().collect::<Vec<_>>(), ["_spf.example.com"]);
+        assert_eq!(r.lookup_terms(), 2);
+    }
+
+    #[test]
+    fn permissive_forms() {
+        assert!(parse("v=spf1 +all").unwrap().is_permissive());
+        assert!(parse("v=spf1 a ?all").unwrap().is_permissive());
+        assert!(parse("v=spf1 a mx").unwrap().is_permissive());
+        assert!(
+            !parse("v=spf1 redirect=_spf.example.com")
+                .unwrap()
+                .is_permissive()
+        );
+        assert!(!parse("v=spf1 ~all").unwrap().is_permissive());
+        // Terms after `all` are never reached.
+        assert!(!parse("v=spf1 -all +all").unwrap().is_permissive());
+    }
+
+    #[test]
+    fn recognises_spf() {
+        assert!(is_spf("v=spf1 -all"));
+        assert!(is_spf("V=SPF1"));
+        assert!(!is_spf("v=spf10 -all"));
+        assert!(!is_spf("v=DMARC1; p=none"));
+        assert!(!is_spf(""));
+    }
+
+    #[test]
+    fn malformed_records_are_errors() {
+        for bad in [
+            "v=spf1 foo",
+            "v=spf1 include:",
+            "v=spf1 ip4:300.1.1.1",
+            "v=spf1 ip4:10.0.0.0/33",
+            "v=spf1 ip6:zz::1",
+            "v=spf1 redirect=a.example redirect=b.example",
+            "v=spf1 a:/24",
+            "v=spf1 mx/200",
+            "v=spf1 allx",
+            "v=spf1 ptr/24",
+            "spf1 -all",
+            "v=spf1 exists",
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(
+                e.to_string().starts_with("invalid SPF record"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn modifiers_and_cidr() {
+        let r =
+            parse("v=spf1 a:mail.example.com/24//64 mx/24 exp=explain.example.com unknown=x -all")
+                .unwrap();
+        assert_eq!(r.exp, Some("explain.example.com"));
+        assert_eq!(r.directives.len(), 3);
+    }
+}

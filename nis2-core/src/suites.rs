@@ -1,0 +1,183 @@
+//! Classification of TLS cipher suites by their IANA names.
+//!
+//! IANA names are systematic (`TLS_<kex>_WITH_<cipher>_<mac>`; TLS 1.3 suites
+//! are `TLS_<aead>_<hash>`), so one function classifies every suite a scanner
+//! can meet, including ones added after this was written.
+
+/// Why a suite is weak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Weakness {
+    /// No encryption.
+    Null,
+    /// Export-grade (40/56-bit) cryptography.
+    Export,
+    /// Anonymous key exchange (no server authentication).
+    Anonymous,
+    /// RC4 stream cipher.
+    Rc4,
+    /// Single DES or triple DES.
+    Des,
+}
+
+impl Weakness {
+    /// A short name, e.g. `3DES/DES`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Null => "NULL",
+            Self::Export => "EXPORT",
+            Self::Anonymous => "anonymous",
+            Self::Rc4 => "RC4",
+            Self::Des => "DES/3DES",
+        }
+    }
+}
+
+/// What a suite's name says about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SuiteClass {
+    /// The first weakness found, if any.
+    pub weakness: Option<Weakness>,
+    /// Ephemeral (EC)DHE key exchange, or a TLS 1.3 suite.
+    pub forward_secrecy: bool,
+    /// CBC mode.
+    pub cbc: bool,
+    /// AEAD cipher (GCM, CCM, ChaCha20-Poly1305).
+    pub aead: bool,
+}
+
+/// Classifies a suite by its IANA name (case-insensitive). `None` when the
+/// name is not a TLS/SSL suite name at all.
+pub fn classify(name: &str) -> Option<SuiteClass> {
+    let name = name.trim();
+    let prefix = name.get(..4)?;
+    if !(prefix.eq_ignore_ascii_case("TLS_") || prefix.eq_ignore_ascii_case("SSL_")) {
+        return None;
+    }
+    // One pass over the `_`-separated words; the key exchange is everything
+    // before `WITH` (TLS 1.3 names have none: always ephemeral).
+    let is = |w: &str, pat: &str| w.eq_ignore_ascii_case(pat);
+    let mut in_kex = true;
+    let mut saw_with = false;
+    let mut kex_first = "";
+    let (mut null, mut export, mut anon, mut rc4, mut des) = (false, false, false, false, false);
+    let (mut cbc, mut aead, mut chacha) = (false, false, false);
+    for w in crate::parse::split_at_byte(&name[4..], b'_') {
+        if is(w, "WITH") {
+            in_kex = false;
+            saw_with = true;
+            continue;
+        }
+        if in_kex && kex_first.is_empty() {
+            kex_first = w;
+        }
+        // Dispatch on length first: most words match no pattern at all.
+        match w.len() {
+            3 => {
+                rc4 |= is(w, "RC4");
+                des |= is(w, "DES");
+                cbc |= is(w, "CBC");
+                aead |= is(w, "GCM") || is(w, "CCM");
+            }
+            4 => {
+                null |= is(w, "NULL");
+                anon |= is(w, "anon");
+                des |= is(w, "3DES");
+                aead |= is(w, "CCM8");
+            }
+            5 => {
+                export |= is(w, "DES40");
+                des |= is(w, "DES40");
+                cbc |= is(w, "CBC40");
+            }
+            6 => export |= is(w, "EXPORT"),
+            8 => {
+                chacha |= is(w, "CHACHA20");
+                aead |= chacha && is(w, "POLY1305");
+            }
+            10 => export |= is(w, "EXPORT1024"),
+            _ => {}
+        }
+    }
+    // Only a name with `WITH` carries a key exchange; anonymous is a kex word.
+    let anon = anon && saw_with;
+    if !saw_with {
+        kex_first = "";
+    }
+    let weakness = if null {
+        Some(Weakness::Null)
+    } else if export {
+        Some(Weakness::Export)
+    } else if anon {
+        Some(Weakness::Anonymous)
+    } else if rc4 {
+        Some(Weakness::Rc4)
+    } else if des {
+        Some(Weakness::Des)
+    } else {
+        None
+    };
+    let forward_secrecy = !saw_with || (!anon && (is(kex_first, "DHE") || is(kex_first, "ECDHE")));
+    Some(SuiteClass {
+        weakness,
+        forward_secrecy,
+        cbc,
+        aead,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(n: &str) -> SuiteClass {
+        classify(n).unwrap()
+    }
+
+    #[test]
+    fn classifies() {
+        let good = c("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+        assert_eq!(
+            good,
+            SuiteClass {
+                weakness: None,
+                forward_secrecy: true,
+                cbc: false,
+                aead: true
+            }
+        );
+        assert!(c("TLS_AES_256_GCM_SHA384").forward_secrecy);
+        assert!(c("TLS_CHACHA20_POLY1305_SHA256").aead);
+        let rsa = c("TLS_RSA_WITH_AES_128_CBC_SHA");
+        assert!(!rsa.forward_secrecy && rsa.cbc && rsa.weakness.is_none());
+        assert!(!c("TLS_ECDH_ECDSA_WITH_AES_128_CBC_SHA").forward_secrecy);
+        assert!(!c("TLS_DH_RSA_WITH_AES_128_CBC_SHA").forward_secrecy);
+        assert!(c("TLS_DHE_RSA_WITH_AES_128_CBC_SHA").forward_secrecy);
+        assert_eq!(
+            c("TLS_RSA_WITH_3DES_EDE_CBC_SHA").weakness,
+            Some(Weakness::Des)
+        );
+        assert_eq!(c("TLS_RSA_WITH_DES_CBC_SHA").weakness, Some(Weakness::Des));
+        assert_eq!(c("TLS_RSA_WITH_RC4_128_SHA").weakness, Some(Weakness::Rc4));
+        assert_eq!(
+            c("TLS_RSA_EXPORT_WITH_RC4_40_MD5").weakness,
+            Some(Weakness::Export)
+        );
+        assert_eq!(c("TLS_RSA_WITH_NULL_SHA256").weakness, Some(Weakness::Null));
+        assert_eq!(c("TLS_NULL_WITH_NULL_NULL").weakness, Some(Weakness::Null));
+        assert_eq!(
+            c("TLS_DH_anon_WITH_AES_128_CBC_SHA").weakness,
+            Some(Weakness::Anonymous)
+        );
+        assert_eq!(
+            c("TLS_ECDH_anon_WITH_AES_256_CBC_SHA").weakness,
+            Some(Weakness::Anonymous)
+        );
+        assert_eq!(
+            c("SSL_RSA_EXPORT_WITH_DES40_CBC_SHA").weakness,
+            Some(Weakness::Export)
+        );
+        assert!(c("TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8").aead);
+        assert!(classify("").is_none());
+        assert!(classify("AES128-SHA").is_none());
+    }
+}

@@ -1,0 +1,748 @@
+//! One passing and one failing case for every check of the catalog.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
+use nis2_core::observations::*;
+use nis2_core::samples::flawless_vendor;
+use nis2_core::{CheckId, Finding, Grade, Severity, Status, Timestamp, evaluate};
+
+fn now() -> Timestamp {
+    Timestamp::parse("2026-06-27T10:00:00Z").unwrap()
+}
+
+const D: &str = "vendor.example";
+
+fn good() -> Observations {
+    flawless_vendor(D, now())
+}
+
+fn find(fs: &[Finding], id: CheckId) -> Option<&Finding> {
+    fs.iter().find(|f| f.check_id == id)
+}
+
+/// Evaluates `obs` and returns the finding for `id`, which must be present.
+fn judge(obs: &Observations, id: CheckId) -> Finding {
+    let fs = evaluate(obs, now()).unwrap();
+    find(&fs, id)
+        .unwrap_or_else(|| panic!("{id} not assessed"))
+        .clone()
+}
+
+fn assert_fails(obs: &Observations, id: CheckId, sev: Severity, penalty: u8) -> Finding {
+    let f = judge(obs, id);
+    assert_eq!(f.status, Status::Fail, "{id} should fail: {}", f.evidence);
+    assert_eq!((f.severity, f.penalty), (sev, penalty), "{id}");
+    assert_eq!(f.bonus, 0);
+    assert!(!f.evidence.is_empty());
+    f
+}
+
+fn assert_passes(obs: &Observations, id: CheckId) {
+    let f = judge(obs, id);
+    assert_eq!(f.status, Status::Pass, "{id} should pass: {}", f.evidence);
+    assert_eq!(f.penalty, 0);
+}
+
+fn tls(o: &mut Observations) -> &mut TlsObservations {
+    o.tls.as_mut().unwrap()
+}
+fn leaf(o: &mut Observations) -> &mut CertificateInfo {
+    &mut tls(o).certificate.as_mut().unwrap().chain[0]
+}
+fn https_headers(o: &mut Observations) -> &mut Vec<Header> {
+    &mut o.http.as_mut().unwrap().https.as_mut().unwrap().hops[0].headers
+}
+fn drop_header(o: &mut Observations, name: &str) {
+    https_headers(o).retain(|h| !h.0.eq_ignore_ascii_case(name));
+}
+fn set_header(o: &mut Observations, name: &str, value: &str) {
+    drop_header(o, name);
+    https_headers(o).push(Header(name.into(), value.into()));
+}
+fn email(o: &mut Observations) -> &mut EmailObservations {
+    o.email.as_mut().unwrap()
+}
+fn path(o: &mut Observations, p: &str, status: u16, ctype: &str, body: &str) {
+    let http = o.http.as_mut().unwrap();
+    http.paths.retain(|x| x.path != p);
+    http.paths.push(PathProbe {
+        path: p.into(),
+        status,
+        content_type: Some(ctype.into()),
+        body: body.into(),
+    });
+}
+
+#[test]
+fn flawless_vendor_passes_every_deduction_check_and_earns_every_bonus() {
+    let fs = evaluate(&good(), now()).unwrap();
+    for id in CheckId::ALL {
+        let f = find(&fs, *id).unwrap_or_else(|| panic!("{id} missing from flawless vendor"));
+        assert_eq!(f.status, Status::Pass, "{id}: {}", f.evidence);
+    }
+    assert_eq!(fs.len(), CheckId::ALL.len());
+}
+
+#[test]
+fn https_unavailable() {
+    let mut o = good();
+    assert_passes(&o, CheckId::HttpsUnavailable);
+    let t = tls(&mut o);
+    t.reachable = false;
+    t.certificate = None;
+    assert_fails(&o, CheckId::HttpsUnavailable, Severity::Critical, 40);
+    // Nothing else about TLS can be judged then.
+    let fs = evaluate(&o, now()).unwrap();
+    assert!(find(&fs, CheckId::TlsNoTls13).is_none());
+    assert!(find(&fs, CheckId::CertExpired).is_none());
+}
+
+#[test]
+fn cert_expired_and_not_yet_valid() {
+    let mut o = good();
+    assert_passes(&o, CheckId::CertExpired);
+    leaf(&mut o).not_after = now().plus_days(-1);
+    let f = assert_fails(&o, CheckId::CertExpired, Severity::Critical, 40);
+    assert_eq!(f.cap, Some(Grade::F));
+    // An expired certificate is not also "expiring soon".
+    assert!(find(&evaluate(&o, now()).unwrap(), CheckId::CertExpiresSoon).is_none());
+    let mut o = good();
+    leaf(&mut o).not_before = now().plus_days(2);
+    assert_fails(&o, CheckId::CertExpired, Severity::Critical, 40);
+}
+
+#[test]
+fn cert_revoked() {
+    let mut o = good();
+    assert_passes(&o, CheckId::CertRevoked);
+    tls(&mut o).certificate.as_mut().unwrap().revocation = Some(Revocation {
+        status: RevocationStatus::Revoked,
+        source: RevocationSource::Responder,
+    });
+    assert_fails(&o, CheckId::CertRevoked, Severity::Critical, 40);
+    tls(&mut o).certificate.as_mut().unwrap().revocation = None;
+    assert!(
+        find(&evaluate(&o, now()).unwrap(), CheckId::CertRevoked).is_none(),
+        "unknown revocation is not assessed"
+    );
+}
+
+#[test]
+fn cert_untrusted() {
+    let mut o = good();
+    assert_passes(&o, CheckId::CertUntrusted);
+    let c = tls(&mut o).certificate.as_mut().unwrap();
+    c.trusted = false;
+    c.verify_error = Some("UnknownIssuer".into());
+    let f = assert_fails(&o, CheckId::CertUntrusted, Severity::Critical, 30);
+    assert!(f.evidence.contains("UnknownIssuer"));
+    assert_eq!(f.cap, Some(Grade::D));
+    leaf(&mut o).self_signed = true;
+    assert!(
+        judge(&o, CheckId::CertUntrusted)
+            .evidence
+            .contains("self-signed")
+    );
+}
+
+#[test]
+fn cert_hostname_mismatch() {
+    let mut o = good();
+    assert_passes(&o, CheckId::CertHostnameMismatch);
+    leaf(&mut o).sans = vec!["other.example".into()];
+    assert_fails(&o, CheckId::CertHostnameMismatch, Severity::Critical, 30);
+    leaf(&mut o).sans = vec!["*.example".into()];
+    assert_fails(&o, CheckId::CertHostnameMismatch, Severity::Critical, 30);
+    leaf(&mut o).sans = vec!["*.vendor.example".into()];
+    assert_fails(&o, CheckId::CertHostnameMismatch, Severity::Critical, 30);
+    leaf(&mut o).sans = vec![];
+    assert_fails(&o, CheckId::CertHostnameMismatch, Severity::Critical, 30);
+    leaf(&mut o).sans = vec!["VENDOR.example.".into()];
+    assert_passes(&o, CheckId::CertHostnameMismatch);
+}
+
+#[test]
+fn wildcards_match_one_label() {
+    use nis2_core::hostname_matches as m;
+    assert!(m("*.example.com", "www.example.com"));
+    assert!(!m("*.example.com", "a.b.example.com"));
+    assert!(!m("*.example.com", "example.com"));
+    assert!(!m("*.com", "example.com"));
+    assert!(!m("w*.example.com", "www.example.com"));
+}
+
+#[test]
+fn cert_expires_soon_two_tiers() {
+    let mut o = good();
+    assert_passes(&o, CheckId::CertExpiresSoon);
+    leaf(&mut o).not_after = now().plus_days(31);
+    assert_passes(&o, CheckId::CertExpiresSoon);
+    leaf(&mut o).not_after = now().plus_days(30);
+    assert_fails(&o, CheckId::CertExpiresSoon, Severity::Medium, 8);
+    leaf(&mut o).not_after = now().plus_days(8);
+    assert_fails(&o, CheckId::CertExpiresSoon, Severity::Medium, 8);
+    leaf(&mut o).not_after = now().plus_days(7);
+    assert_fails(&o, CheckId::CertExpiresSoon, Severity::High, 20);
+    leaf(&mut o).not_after = now();
+    assert_fails(&o, CheckId::CertExpiresSoon, Severity::High, 20);
+}
+
+#[test]
+fn cert_weak_key() {
+    let mut o = good();
+    assert_passes(&o, CheckId::CertWeakKey);
+    leaf(&mut o).key = PublicKeyInfo {
+        algorithm: KeyAlgorithm::Rsa,
+        bits: 1024,
+        curve: None,
+    };
+    let f = assert_fails(&o, CheckId::CertWeakKey, Severity::High, 20);
+    assert_eq!(f.cap, Some(Grade::C));
+    leaf(&mut o).key.bits = 2048;
+    assert_passes(&o, CheckId::CertWeakKey);
+    leaf(&mut o).key = PublicKeyInfo {
+        algorithm: KeyAlgorithm::Ec,
+        bits: 224,
+        curve: Some("P-224".into()),
+    };
+    assert_fails(&o, CheckId::CertWeakKey, Severity::High, 20);
+    leaf(&mut o).key = PublicKeyInfo {
+        algorithm: KeyAlgorithm::Ed25519,
+        bits: 256,
+        curve: None,
+    };
+    assert_passes(&o, CheckId::CertWeakKey);
+}
+
+#[test]
+fn cert_sha1_signature() {
+    let mut o = good();
+    assert_passes(&o, CheckId::CertSha1Signature);
+    leaf(&mut o).signature_algorithm = "sha1WithRSAEncryption".into();
+    assert_fails(&o, CheckId::CertSha1Signature, Severity::High, 15);
+    let mut o = good();
+    tls(&mut o).certificate.as_mut().unwrap().chain[1].signature_algorithm =
+        "md5WithRSAEncryption".into();
+    assert!(
+        assert_fails(&o, CheckId::CertSha1Signature, Severity::High, 15)
+            .evidence
+            .contains("intermediate")
+    );
+    // A self-signed root's own SHA-1 signature does not count.
+    let c = &mut tls(&mut o).certificate.as_mut().unwrap().chain[1];
+    c.self_signed = true;
+    assert_passes(&o, CheckId::CertSha1Signature);
+    leaf(&mut o).signature_algorithm = "1.2.840.113549.1.1.5".into();
+    assert_fails(&o, CheckId::CertSha1Signature, Severity::High, 15);
+}
+
+#[test]
+fn ssl3_and_ssl2() {
+    let mut o = good();
+    assert_passes(&o, CheckId::TlsSsl3Enabled);
+    tls(&mut o).protocols.ssl3 = Probe::Accepted;
+    assert_fails(&o, CheckId::TlsSsl3Enabled, Severity::Critical, 30);
+    tls(&mut o).protocols.ssl3 = Probe::Refused;
+    tls(&mut o).protocols.ssl2 = Probe::Accepted;
+    assert_fails(&o, CheckId::TlsSsl3Enabled, Severity::Critical, 30);
+    tls(&mut o).protocols.ssl2 = Probe::Unknown;
+    tls(&mut o).protocols.ssl3 = Probe::Unknown;
+    assert!(find(&evaluate(&o, now()).unwrap(), CheckId::TlsSsl3Enabled).is_none());
+}
+
+#[test]
+fn tls10_tls11_tls13() {
+    let mut o = good();
+    assert_passes(&o, CheckId::TlsTls10Enabled);
+    assert_passes(&o, CheckId::TlsTls11Enabled);
+    assert_passes(&o, CheckId::TlsNoTls13);
+    tls(&mut o).protocols.tls1_0 = Probe::Accepted;
+    assert_fails(&o, CheckId::TlsTls10Enabled, Severity::High, 15);
+    tls(&mut o).protocols.tls1_1 = Probe::Accepted;
+    assert_fails(&o, CheckId::TlsTls11Enabled, Severity::High, 10);
+    tls(&mut o).protocols.tls1_3 = Probe::Refused;
+    assert_fails(&o, CheckId::TlsNoTls13, Severity::Low, 3);
+}
+
+#[test]
+fn weak_ciphers_each_class() {
+    for name in [
+        "TLS_RSA_WITH_RC4_128_SHA",
+        "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+        "TLS_RSA_WITH_DES_CBC_SHA",
+        "TLS_RSA_WITH_NULL_SHA",
+        "TLS_RSA_EXPORT_WITH_RC4_40_MD5",
+        "TLS_DH_anon_WITH_AES_128_CBC_SHA",
+    ] {
+        let mut o = good();
+        assert_passes(&o, CheckId::TlsWeakCipher);
+        tls(&mut o).accepted_suites.push(AcceptedSuite {
+            version: TlsVersion::Tls12,
+            id: 0,
+            name: name.into(),
+        });
+        let f = assert_fails(&o, CheckId::TlsWeakCipher, Severity::High, 15);
+        assert!(f.evidence.contains(name));
+    }
+}
+
+#[test]
+fn forward_secrecy() {
+    let mut o = good();
+    assert_passes(&o, CheckId::TlsNoForwardSecrecy);
+    tls(&mut o).accepted_suites.push(AcceptedSuite {
+        version: TlsVersion::Tls12,
+        id: 0x009c,
+        name: "TLS_RSA_WITH_AES_128_GCM_SHA256".into(),
+    });
+    assert_fails(&o, CheckId::TlsNoForwardSecrecy, Severity::Medium, 6);
+    // Suites not probed: not assessed.
+    tls(&mut o).accepted_suites.clear();
+    let fs = evaluate(&o, now()).unwrap();
+    assert!(
+        find(&fs, CheckId::TlsNoForwardSecrecy).is_none()
+            && find(&fs, CheckId::TlsWeakCipher).is_none()
+    );
+}
+
+#[test]
+fn https_redirect() {
+    let mut o = good();
+    assert_passes(&o, CheckId::HttpNoHttpsRedirect);
+    o.http.as_mut().unwrap().plain = Some(HttpExchange {
+        hops: vec![HttpHop {
+            url: "http://vendor.example/".into(),
+            status: 200,
+            headers: vec![],
+        }],
+        error: None,
+    });
+    assert_fails(&o, CheckId::HttpNoHttpsRedirect, Severity::Medium, 8);
+    // A redirect to another plain-HTTP page is no redirect to HTTPS.
+    o.http.as_mut().unwrap().plain = Some(HttpExchange {
+        hops: vec![
+            HttpHop {
+                url: "http://vendor.example/".into(),
+                status: 302,
+                headers: vec![Header(
+                    "Location".into(),
+                    "http://vendor.example/home".into(),
+                )],
+            },
+            HttpHop {
+                url: "http://vendor.example/home".into(),
+                status: 200,
+                headers: vec![],
+            },
+        ],
+        error: None,
+    });
+    assert_fails(&o, CheckId::HttpNoHttpsRedirect, Severity::Medium, 8);
+    // Nothing on port 80 serves nothing in clear.
+    o.http.as_mut().unwrap().plain = None;
+    assert_passes(&o, CheckId::HttpNoHttpsRedirect);
+}
+
+#[test]
+fn hsts_missing_weak_and_preload() {
+    let mut o = good();
+    assert_passes(&o, CheckId::HttpHstsMissing);
+    assert_passes(&o, CheckId::HttpHstsWeak);
+    set_header(&mut o, "Strict-Transport-Security", "max-age=300");
+    assert_fails(&o, CheckId::HttpHstsWeak, Severity::Low, 3);
+    assert!(find(&evaluate(&o, now()).unwrap(), CheckId::BonusHstsPreload).is_none());
+    set_header(&mut o, "Strict-Transport-Security", "max-age=0");
+    assert_fails(&o, CheckId::HttpHstsMissing, Severity::Medium, 8);
+    set_header(&mut o, "Strict-Transport-Security", "includeSubDomains");
+    assert_fails(&o, CheckId::HttpHstsMissing, Severity::Medium, 8);
+    drop_header(&mut o, "Strict-Transport-Security");
+    assert_fails(&o, CheckId::HttpHstsMissing, Severity::Medium, 8);
+    assert!(find(&evaluate(&o, now()).unwrap(), CheckId::HttpHstsWeak).is_none());
+}
+
+#[test]
+fn csp_and_frame_protection() {
+    let mut o = good();
+    assert_passes(&o, CheckId::HttpCspMissing);
+    assert_passes(&o, CheckId::HttpFrameProtectionMissing);
+    drop_header(&mut o, "X-Frame-Options");
+    assert_passes(&o, CheckId::HttpFrameProtectionMissing); // CSP frame-ancestors still there
+    drop_header(&mut o, "Content-Security-Policy");
+    assert_fails(&o, CheckId::HttpCspMissing, Severity::Low, 5);
+    assert_fails(&o, CheckId::HttpFrameProtectionMissing, Severity::Low, 3);
+    set_header(&mut o, "X-Frame-Options", "SAMEORIGIN");
+    assert_passes(&o, CheckId::HttpFrameProtectionMissing);
+    set_header(&mut o, "Content-Security-Policy", "  ");
+    assert_fails(&o, CheckId::HttpCspMissing, Severity::Low, 5);
+}
+
+#[test]
+fn xcto_and_referrer_policy() {
+    let mut o = good();
+    assert_passes(&o, CheckId::HttpXctoMissing);
+    assert_passes(&o, CheckId::HttpReferrerPolicyMissing);
+    set_header(&mut o, "X-Content-Type-Options", "sniff");
+    assert_fails(&o, CheckId::HttpXctoMissing, Severity::Low, 3);
+    drop_header(&mut o, "Referrer-Policy");
+    assert_fails(&o, CheckId::HttpReferrerPolicyMissing, Severity::Low, 2);
+}
+
+#[test]
+fn cookies() {
+    let mut o = good();
+    assert_passes(&o, CheckId::HttpCookieInsecure);
+    https_headers(&mut o).push(Header("set-cookie".into(), "tracking=1; Secure".into()));
+    let f = assert_fails(&o, CheckId::HttpCookieInsecure, Severity::Low, 4);
+    assert!(f.evidence.contains("tracking") && f.evidence.contains("HttpOnly"));
+}
+
+#[test]
+fn version_disclosure() {
+    let mut o = good();
+    assert_passes(&o, CheckId::HttpVersionDisclosure);
+    set_header(&mut o, "X-Powered-By", "PHP/8.1.2");
+    let f = assert_fails(&o, CheckId::HttpVersionDisclosure, Severity::Low, 3);
+    assert!(f.evidence.contains("PHP/8.1.2"));
+    let mut o = good();
+    set_header(&mut o, "X-AspNet-Version", "4.0.30319");
+    assert_fails(&o, CheckId::HttpVersionDisclosure, Severity::Low, 3);
+}
+
+#[test]
+fn sensitive_paths_need_real_content() {
+    let mut o = good();
+    assert_passes(&o, CheckId::HttpSensitivePathExposed);
+    path(
+        &mut o,
+        "/.git/HEAD",
+        200,
+        "text/plain",
+        "ref: refs/heads/main\n",
+    );
+    let f = assert_fails(
+        &o,
+        CheckId::HttpSensitivePathExposed,
+        Severity::Critical,
+        30,
+    );
+    assert_eq!(f.cap, Some(Grade::D));
+    let mut o = good();
+    path(
+        &mut o,
+        "/.env",
+        200,
+        "application/octet-stream",
+        "# prod\nDB_PASSWORD=hunter2\nexport API_KEY=x\n",
+    );
+    assert_fails(
+        &o,
+        CheckId::HttpSensitivePathExposed,
+        Severity::Critical,
+        30,
+    );
+    // A soft-404 site that answers 200 with its home page exposes nothing.
+    let mut o = good();
+    let page = "<!doctype html><html><body>Welcome</body></html>";
+    path(&mut o, "/.git/HEAD", 200, "text/html", page);
+    path(&mut o, "/.env", 200, "text/html", page);
+    o.http.as_mut().unwrap().not_found_baseline = Some(PathProbe {
+        path: "/nis2-x".into(),
+        status: 200,
+        content_type: Some("text/html".into()),
+        body: page.into(),
+    });
+    assert_passes(&o, CheckId::HttpSensitivePathExposed);
+    // Same body as the soft-404 baseline, even if it looks like a key=value file.
+    let mut o = good();
+    path(&mut o, "/.env", 200, "text/plain", "A=B");
+    o.http.as_mut().unwrap().not_found_baseline = Some(PathProbe {
+        path: "/nis2-x".into(),
+        status: 200,
+        content_type: None,
+        body: "A=B".into(),
+    });
+    assert_passes(&o, CheckId::HttpSensitivePathExposed);
+}
+
+#[test]
+fn security_txt() {
+    let mut o = good();
+    assert_passes(&o, CheckId::VulnSecurityTxtMissing);
+    let body = "Contact: mailto:s@vendor.example\nExpires: 2026-01-01T00:00:00Z\n";
+    path(&mut o, "/.well-known/security.txt", 200, "text/plain", body);
+    let f = assert_fails(&o, CheckId::VulnSecurityTxtMissing, Severity::Low, 3);
+    assert!(f.evidence.contains("expired"), "{}", f.evidence);
+    path(
+        &mut o,
+        "/.well-known/security.txt",
+        200,
+        "text/html",
+        "<html>hi</html>",
+    );
+    assert_fails(&o, CheckId::VulnSecurityTxtMissing, Severity::Low, 3);
+    path(&mut o, "/.well-known/security.txt", 404, "text/plain", "");
+    assert_fails(&o, CheckId::VulnSecurityTxtMissing, Severity::Low, 3);
+    // The legacy location is accepted.
+    path(
+        &mut o,
+        "/security.txt",
+        200,
+        "text/plain",
+        "Contact: mailto:s@vendor.example\nExpires: 2027-06-01T00:00:00Z\n",
+    );
+    assert_passes(&o, CheckId::VulnSecurityTxtMissing);
+}
+
+#[test]
+fn spf_missing_only_matters_with_mx() {
+    let mut o = good();
+    assert_passes(&o, CheckId::EmailSpfMissing);
+    email(&mut o).spf.records.clear();
+    assert_fails(&o, CheckId::EmailSpfMissing, Severity::High, 12);
+    email(&mut o).mx = vec![MxRecord {
+        preference: 0,
+        exchange: ".".into(),
+    }];
+    assert_passes(&o, CheckId::EmailSpfMissing);
+}
+
+#[test]
+fn spf_permissive() {
+    for (rec, fails) in [
+        ("v=spf1 mx -all", false),
+        ("v=spf1 mx ~all", false),
+        ("v=spf1 redirect=_spf.vendor.example", false),
+        ("v=spf1 +all", true),
+        ("v=spf1 mx ?all", true),
+        ("v=spf1 mx all", true),
+        ("v=spf1 mx", true),
+    ] {
+        let mut o = good();
+        email(&mut o).spf.records = vec![rec.into()];
+        if fails {
+            assert_fails(&o, CheckId::EmailSpfPermissive, Severity::High, 12);
+        } else {
+            assert_passes(&o, CheckId::EmailSpfPermissive);
+        }
+    }
+}
+
+#[test]
+fn spf_invalid() {
+    let mut o = good();
+    assert_passes(&o, CheckId::EmailSpfInvalid);
+    email(&mut o).spf.records.push("v=spf1 -all".into());
+    assert_fails(&o, CheckId::EmailSpfInvalid, Severity::Medium, 8);
+    let mut o = good();
+    email(&mut o).spf.records = vec!["v=spf1 mx foo:bar -all".into()];
+    assert_fails(&o, CheckId::EmailSpfInvalid, Severity::Medium, 8);
+    let mut o = good();
+    email(&mut o).spf.dns_lookups = Some(11);
+    assert!(
+        assert_fails(&o, CheckId::EmailSpfInvalid, Severity::Medium, 8)
+            .evidence
+            .contains("11")
+    );
+    let mut o = good();
+    email(&mut o).spf.void_lookups = Some(3);
+    assert_fails(&o, CheckId::EmailSpfInvalid, Severity::Medium, 8);
+    let mut o = good();
+    email(&mut o).spf.errors = vec!["include loop at a.example".into()];
+    assert_fails(&o, CheckId::EmailSpfInvalid, Severity::Medium, 8);
+}
+
+#[test]
+fn dmarc_missing_and_weak() {
+    let mut o = good();
+    assert_passes(&o, CheckId::EmailDmarcMissing);
+    assert_passes(&o, CheckId::EmailDmarcWeak);
+    email(&mut o).dmarc.records = vec!["v=DMARC1; p=quarantine".into()];
+    assert_passes(&o, CheckId::EmailDmarcWeak);
+    assert!(find(&evaluate(&o, now()).unwrap(), CheckId::BonusDmarcReject).is_none());
+    email(&mut o).dmarc.records = vec!["v=DMARC1; p=none".into()];
+    assert_fails(&o, CheckId::EmailDmarcWeak, Severity::Medium, 6);
+    email(&mut o).dmarc.records = vec!["v=DMARC1; p=reject; pct=50".into()];
+    assert_fails(&o, CheckId::EmailDmarcWeak, Severity::Medium, 6);
+    email(&mut o).dmarc.records = vec![];
+    assert_fails(&o, CheckId::EmailDmarcMissing, Severity::High, 12);
+    email(&mut o).dmarc.records = vec!["v=DMARC1; p=reject".into(), "v=DMARC1; p=none".into()];
+    assert_fails(&o, CheckId::EmailDmarcMissing, Severity::High, 12);
+    email(&mut o).dmarc.records = vec!["v=DMARC1; p=bogus".into()];
+    assert_fails(&o, CheckId::EmailDmarcMissing, Severity::High, 12);
+}
+
+#[test]
+fn mta_sts() {
+    let mut o = good();
+    assert_passes(&o, CheckId::EmailMtaStsMissing);
+    let p = email(&mut o).mta_sts.policy.as_mut().unwrap();
+    p.body = p.body.replace("enforce", "testing");
+    assert_passes(&o, CheckId::EmailMtaStsMissing);
+    assert!(find(&evaluate(&o, now()).unwrap(), CheckId::BonusMtaStsEnforce).is_none());
+    let p = email(&mut o).mta_sts.policy.as_mut().unwrap();
+    p.body = "version: STSv1\nmode: none\nmax_age: 86400\n".into();
+    assert_fails(&o, CheckId::EmailMtaStsMissing, Severity::Low, 2);
+    let p = email(&mut o).mta_sts.policy.as_mut().unwrap();
+    p.status = 0;
+    p.error = Some("redirect to 10.0.0.1 refused: private address".into());
+    assert!(
+        assert_fails(&o, CheckId::EmailMtaStsMissing, Severity::Low, 2)
+            .evidence
+            .contains("10.0.0.1")
+    );
+    email(&mut o).mta_sts = MtaStsObservations::default();
+    assert_fails(&o, CheckId::EmailMtaStsMissing, Severity::Low, 2);
+}
+
+#[test]
+fn tls_rpt() {
+    let mut o = good();
+    assert_passes(&o, CheckId::EmailTlsrptMissing);
+    email(&mut o).tls_rpt = vec!["v=TLSRPTv1;".into()];
+    assert_fails(&o, CheckId::EmailTlsrptMissing, Severity::Low, 1);
+    // No mail received: neither MTA-STS nor TLS-RPT is assessed.
+    email(&mut o).mx.clear();
+    let fs = evaluate(&o, now()).unwrap();
+    assert!(
+        find(&fs, CheckId::EmailTlsrptMissing).is_none()
+            && find(&fs, CheckId::EmailMtaStsMissing).is_none()
+    );
+}
+
+#[test]
+fn dnssec_and_caa() {
+    let mut o = good();
+    assert_passes(&o, CheckId::DnsDnssecMissing);
+    assert_passes(&o, CheckId::DnsCaaMissing);
+    o.dns.as_mut().unwrap().dnssec.validated = Some(false);
+    assert_fails(&o, CheckId::DnsDnssecMissing, Severity::Low, 4);
+    o.dns.as_mut().unwrap().dnssec = DnssecObservations::default();
+    assert_fails(&o, CheckId::DnsDnssecMissing, Severity::Low, 4);
+    o.dns.as_mut().unwrap().caa.clear();
+    assert_fails(&o, CheckId::DnsCaaMissing, Severity::Low, 2);
+}
+
+#[test]
+fn exposure_checks() {
+    for (port, id, sev, pen) in [
+        (3389, CheckId::ExposureRemoteAdmin, Severity::Critical, 25),
+        (23, CheckId::ExposureRemoteAdmin, Severity::Critical, 25),
+        (5985, CheckId::ExposureRemoteAdmin, Severity::Critical, 25),
+        (445, CheckId::ExposureFileShare, Severity::Critical, 25),
+        (139, CheckId::ExposureFileShare, Severity::Critical, 25),
+        (21, CheckId::ExposureFileShare, Severity::Medium, 8),
+        (6379, CheckId::ExposureDatabase, Severity::Critical, 25),
+        (5432, CheckId::ExposureDatabase, Severity::Critical, 25),
+    ] {
+        let mut o = good();
+        assert_passes(&o, id);
+        o.ports.as_mut().unwrap().open = vec![port];
+        let f = assert_fails(&o, id, sev, pen);
+        assert!(f.evidence.contains(&port.to_string()));
+    }
+    let mut o = good();
+    o.ports.as_mut().unwrap().open = vec![21, 445];
+    assert_fails(&o, CheckId::ExposureFileShare, Severity::Critical, 25);
+    // Ports not scanned are not assessed.
+    let mut o = good();
+    o.ports = Some(PortObservations {
+        address: "x".into(),
+        scanned: vec![3389],
+        open: vec![],
+    });
+    let fs = evaluate(&o, now()).unwrap();
+    assert!(find(&fs, CheckId::ExposureRemoteAdmin).is_some());
+    assert!(find(&fs, CheckId::ExposureDatabase).is_none());
+}
+
+#[test]
+fn continuity_indicator() {
+    let mut o = good();
+    assert_passes(&o, CheckId::IndicatorContinuity);
+    email(&mut o).mx.truncate(1);
+    let f = assert_fails(&o, CheckId::IndicatorContinuity, Severity::Info, 0);
+    assert_eq!(f.cap, None);
+    let mut o = good();
+    o.dns.as_mut().unwrap().ns_answering = Some(1);
+    assert_fails(&o, CheckId::IndicatorContinuity, Severity::Info, 0);
+}
+
+#[test]
+fn bonuses_are_earned_individually() {
+    let mut o = good();
+    let fs = evaluate(&o, now()).unwrap();
+    assert!(find(&fs, CheckId::BonusPqKex).is_some());
+    tls(&mut o).hybrid_pq_kex = Some(false);
+    tls(&mut o).protocols.tls1_1 = Probe::Unknown;
+    email(&mut o).dkim[0].record = "v=DKIM1; p=".into(); // revoked key
+    let fs = evaluate(&o, now()).unwrap();
+    assert!(find(&fs, CheckId::BonusPqKex).is_none());
+    assert!(
+        find(&fs, CheckId::BonusModernTls).is_none(),
+        "an unprobed old version does not prove it is off"
+    );
+    assert!(find(&fs, CheckId::BonusDkimFound).is_none());
+    for f in fs.iter().filter(|f| f.check_id.is_bonus()) {
+        assert_eq!(f.status, Status::Pass);
+        assert!(f.bonus > 0);
+    }
+}
+
+#[test]
+fn groups_not_run_are_not_assessed() {
+    let o = Observations::new(D);
+    assert!(evaluate(&o, now()).unwrap().is_empty());
+}
+
+#[test]
+fn invalid_observations_are_clear_errors() {
+    let mut o = good();
+    leaf(&mut o).key.bits = 0;
+    let e = evaluate(&o, now()).unwrap_err().to_string();
+    assert!(e.contains("key.bits") && e.contains("above zero"), "{e}");
+    let mut o = good();
+    leaf(&mut o).not_before = now().plus_days(400);
+    assert!(
+        evaluate(&o, now())
+            .unwrap_err()
+            .to_string()
+            .contains("not_before")
+    );
+    let mut o = good();
+    tls(&mut o).certificate.as_mut().unwrap().chain.clear();
+    assert!(evaluate(&o, now()).is_err());
+    let mut o = good();
+    o.ports.as_mut().unwrap().open = vec![8080];
+    assert!(
+        evaluate(&o, now())
+            .unwrap_err()
+            .to_string()
+            .contains("not among the scanned")
+    );
+    let mut o = good();
+    o.http.as_mut().unwrap().https.as_mut().unwrap().hops[0].status = 42;
+    assert!(evaluate(&o, now()).is_err());
+    assert!(evaluate(&Observations::new(""), now()).is_err());
+    assert!(evaluate(&Observations::new("a".repeat(300)), now()).is_err());
+
+    // JSON that no scan can produce fails to deserialize with a clear message.
+    let mut v = serde_json::to_value(good()).unwrap();
+    v["tls"]["certificate"]["chain"][0]["key"]["bits"] = serde_json::json!(-2048);
+    let e = serde_json::from_value::<Observations>(v)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("-2048"), "{e}");
+    let mut v = serde_json::to_value(good()).unwrap();
+    v["tls"]["certificate"]["chain"][0]["not_after"] = serde_json::json!("2026-02-30T00:00:00Z");
+    let e = serde_json::from_value::<Observations>(v)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("timestamp"), "{e}");
+    let mut v = serde_json::to_value(good()).unwrap();
+    v["tls"]["surprise"] = serde_json::json!(1);
+    assert!(
+        serde_json::from_value::<Observations>(v)
+            .unwrap_err()
+            .to_string()
+            .contains("surprise")
+    );
+}

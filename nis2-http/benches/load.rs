@@ -1,0 +1,281 @@
+//! Load benchmark: GET /vendors and GET /dashboard/summary with 1,000
+//! vendors on SQLite, 64 concurrent keep-alive connections from an
+//! in-process client; requests per second and latency percentiles. When
+//! `nginx` is installed, the same load against nginx serving a static JSON
+//! file of the same size, for comparison.
+//!
+//! `cargo bench -p nis2-http --bench load` (env `NIS2_BENCH_SECS`, default 5,
+//! sets the time per target).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use nis2_core::{Observations, ScanError, Scanner, Timestamp};
+use nis2_http::{RateLimits, Server, ServerConfig};
+use nis2_store::{NewVendor, SqlStore};
+use serde_json::json;
+
+const CONNECTIONS: usize = 64;
+const SECRET: &str = "bench-secret";
+
+struct NoScanner;
+
+#[async_trait]
+impl Scanner for NoScanner {
+    async fn scan(&self, _domain: &str) -> Result<Observations, ScanError> {
+        Err(ScanError::Failed {
+            message: "the bench does not scan".into(),
+        })
+    }
+}
+
+fn now() -> Timestamp {
+    time::OffsetDateTime::now_utc().into()
+}
+
+struct Result_ {
+    name: String,
+    requests: usize,
+    errors: usize,
+    secs: f64,
+    p50: Duration,
+    p99: Duration,
+    bytes: usize,
+}
+
+async fn load(name: &str, url: String, token: Option<String>, secs: u64) -> Result_ {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()
+        .unwrap();
+    // Warm up the connections.
+    let _ = client.get(&url).send().await;
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let client = client.clone();
+        let url = url.clone();
+        let token = token.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0usize;
+            let mut bytes = 0usize;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                let mut rb = client.get(&url);
+                if let Some(tok) = &token {
+                    rb = rb.bearer_auth(tok);
+                }
+                match rb.send().await {
+                    Ok(r) if r.status().is_success() => match r.bytes().await {
+                        Ok(b) => {
+                            bytes = b.len();
+                            lat.push(t.elapsed());
+                        }
+                        Err(_) => errors += 1,
+                    },
+                    _ => errors += 1,
+                }
+            }
+            (lat, errors, bytes)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    let mut bytes = 0;
+    for t in tasks {
+        let (l, e, b) = t.await.unwrap();
+        all.extend(l);
+        errors += e;
+        bytes = bytes.max(b);
+    }
+    let secs = start.elapsed().as_secs_f64();
+    all.sort();
+    let pick = |q: f64| {
+        all.get(((all.len() as f64 * q) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Result_ {
+        name: name.to_owned(),
+        requests: all.len(),
+        errors,
+        secs,
+        p50: pick(0.50),
+        p99: pick(0.99),
+        bytes,
+    }
+}
+
+fn report(r: &Result_) {
+    println!(
+        "{:<28} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  body {:>7} B  ({} requests, {} errors, {:.1} s)",
+        r.name,
+        r.requests as f64 / r.secs,
+        r.p50.as_secs_f64() * 1e3,
+        r.p99.as_secs_f64() * 1e3,
+        r.bytes,
+        r.requests,
+        r.errors,
+        r.secs
+    );
+}
+
+fn start_nginx(dir: &std::path::Path, body: &[u8]) -> Option<(std::process::Child, SocketAddr)> {
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
+    let root = dir.join("www");
+    std::fs::create_dir_all(&root).ok()?;
+    std::fs::write(root.join("vendors.json"), body).ok()?;
+    let conf = format!(
+        "daemon off; master_process on; worker_processes 2; user root; pid {d}/nginx.pid; error_log {d}/error.log;\n\
+         events {{ worker_connections 1024; }}\n\
+         http {{ access_log off; client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};\n\
+           keepalive_requests 1000000; default_type application/json;\n\
+           server {{ listen 127.0.0.1:{port}; root {r}; }} }}\n",
+        d = dir.display(),
+        r = root.display()
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).ok()?;
+    let child = std::process::Command::new(nginx)
+        .args([
+            "-c",
+            &dir.join("nginx.conf").display().to_string(),
+            "-p",
+            &dir.display().to_string(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .ok()?;
+    std::thread::sleep(Duration::from_millis(500));
+    Some((child, SocketAddr::from(([127, 0, 0, 1], port))))
+}
+
+fn main() {
+    let secs: u64 = std::env::var("NIS2_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("bench.db").display().to_string();
+        let store = SqlStore::open(&db).await.unwrap();
+        let account = store.account_for_subject("bench", "Bench", now()).await.unwrap();
+        for i in 0..1_000 {
+            let mut v = NewVendor::new(format!("vendor-{i:04}.example"), true);
+            v.vendor_name = Some(format!("Vendor {i}"));
+            store.create_vendor(account.id, &v, now()).await.unwrap();
+        }
+        // Where a /vendors request spends its time, one request at a time.
+        let t = Instant::now();
+        let mut all = Vec::new();
+        for _ in 0..20 {
+            all = Vec::new();
+            for offset in [0u64, 500] {
+                let p = store
+                    .list_vendors(account.id, nis2_store::Page { offset, limit: 500 })
+                    .await
+                    .unwrap();
+                all.extend(p.vendors);
+            }
+        }
+        let per_list = t.elapsed() / 20;
+        let t = Instant::now();
+        for _ in 0..20 {
+            std::hint::black_box(serde_json::to_vec(&all).unwrap());
+        }
+        println!(
+            "sequential: store list of 1,000 vendors {:.2} ms, JSON encoding {:.2} ms",
+            per_list.as_secs_f64() * 1e3,
+            (t.elapsed() / 20).as_secs_f64() * 1e3
+        );
+        store.close().await;
+
+        let mut cfg = ServerConfig::default();
+        cfg.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+        cfg.database = db;
+        cfg.auth.hs256_secret = Some(SECRET.into());
+        cfg.worker.enabled = false;
+        cfg.webhooks.enabled = false;
+        // The seed's 100 GET/min per account would stop a benchmark after 100 requests.
+        let mut limits = RateLimits::default();
+        limits.get = u32::MAX;
+        cfg.rate_limits = limits;
+        let scanner: Arc<dyn Scanner> = Arc::new(NoScanner);
+        let server = Server::bind(cfg, scanner.clone(), scanner).await.unwrap();
+        let base = format!("http://{}", server.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(server.run(async move {
+            let _ = rx.await;
+        }));
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &json!({"sub": "bench", "aud": "authenticated", "exp": now().unix() + 3600}),
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+        )
+        .unwrap();
+
+        println!("nis2-http load bench: 1,000 vendors on SQLite, {CONNECTIONS} connections, {secs} s each");
+        let vendors = load("GET /vendors", format!("{base}/vendors"), Some(token.clone()), secs).await;
+        report(&vendors);
+        let dash = load("GET /dashboard/summary", format!("{base}/dashboard/summary"), Some(token.clone()), secs).await;
+        report(&dash);
+        let health = load("GET /health (no auth, no db)", format!("{base}/health"), None, secs).await;
+        report(&health);
+
+        let body = reqwest::Client::new()
+            .get(format!("{base}/vendors"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let dash_body = reqwest::Client::new()
+            .get(format!("{base}/dashboard/summary"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let _ = tx.send(());
+        let _ = handle.await;
+
+        match start_nginx(dir.path(), &body) {
+            Some((mut child, addr)) => {
+                std::fs::write(dir.path().join("www").join("dashboard.json"), &dash_body).unwrap();
+                let n1 = load("nginx static (vendors size)", format!("http://{addr}/vendors.json"), None, secs).await;
+                report(&n1);
+                let n2 = load("nginx static (dashboard size)", format!("http://{addr}/dashboard.json"), None, secs).await;
+                report(&n2);
+                println!(
+                    "ratio nis2/nginx: /vendors {:.2}, /dashboard/summary {:.2}",
+                    (vendors.requests as f64 / vendors.secs) / (n1.requests as f64 / n1.secs),
+                    (dash.requests as f64 / dash.secs) / (n2.requests as f64 / n2.secs)
+                );
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            None => println!("nginx not installed: no comparison"),
+        }
+    });
+}

@@ -1,0 +1,145 @@
+//! The full scanner's options and modes against the lab vendors: streamed
+//! batches, group selection, group deadlines, refused targets, the DMARC
+//! organisational-domain fallback, the `Scanner` port.
+#![cfg(feature = "lab")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use nis2_core::ScanError;
+use nis2_core::observations::CheckGroup;
+use nis2_scanner::lab::{LabVendors, VendorKind};
+use nis2_scanner::{DomainScanner, Error};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpListener;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_domains_stream_with_bounded_concurrency() {
+    let lab = LabVendors::start().await.unwrap();
+    let scanner = DomainScanner::new(lab.scanner_options().concurrency(3)).unwrap();
+    let mut domains: Vec<String> = VendorKind::ALL.iter().map(|k| k.domain()).collect();
+    let good = VendorKind::Good.domain();
+    domains.push(format!("blocked.{good}"));
+    domains.push("not a domain".into());
+    domains.push(format!("nx.{good}"));
+    let n = domains.len();
+    let mut rx = scanner.scan_many(domains.clone());
+    let mut seen = BTreeSet::new();
+    while let Some(r) = rx.recv().await {
+        assert_eq!(r.domain, domains[r.index]);
+        assert!(seen.insert(r.index));
+        match r.index {
+            i if i < VendorKind::ALL.len() => {
+                let obs = r.result.unwrap();
+                assert!(obs.tls.is_some() && obs.http.is_some() && obs.ports.is_some());
+            }
+            i if i == n - 3 => assert!(
+                matches!(&r.result, Err(Error::TargetRefused { reason, .. }) if reason.contains("240.0.0.1")),
+                "{:?}",
+                r.result
+            ),
+            i if i == n - 2 => assert!(
+                matches!(r.result, Err(Error::InvalidTarget { .. })),
+                "{:?}",
+                r.result
+            ),
+            _ => assert!(
+                matches!(r.result, Err(Error::Resolution { .. })),
+                "{:?}",
+                r.result
+            ),
+        }
+    }
+    assert_eq!(seen.len(), n);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_chosen_groups_run() {
+    let lab = LabVendors::start().await.unwrap();
+    let scanner = DomainScanner::new(
+        lab.scanner_options()
+            .groups([CheckGroup::Dns, CheckGroup::Email]),
+    )
+    .unwrap();
+    let obs = scanner.scan(&VendorKind::Exposed.domain()).await.unwrap();
+    assert!(obs.tls.is_none() && obs.http.is_none() && obs.ports.is_none());
+    assert!(obs.dns.is_some() && obs.email.is_some());
+    // No port was probed, so the exposed ports count for nothing.
+    let findings = nis2_core::evaluate(&obs, nis2_core::Timestamp::UNIX_EPOCH).unwrap();
+    assert!(findings.iter().all(|f| !f.failed()), "{findings:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dmarc_falls_back_to_the_organisational_domain() {
+    let lab = LabVendors::start().await.unwrap();
+    let scanner = DomainScanner::new(lab.scanner_options().groups([CheckGroup::Email])).unwrap();
+    let good = VendorKind::Good.domain();
+    let obs = scanner.scan(&format!("shop.{good}")).await.unwrap();
+    let email = obs.email.unwrap();
+    assert_eq!(email.dmarc.name, format!("_dmarc.{good}"));
+    assert_eq!(
+        email.dmarc.records,
+        [format!("v=DMARC1; p=reject; rua=mailto:dmarc@{good}")]
+    );
+    // Nothing else is published at the subdomain.
+    assert!(email.mx.is_empty() && email.spf.records.is_empty() && email.dkim.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_http_server_costs_one_group_deadline() {
+    let lab = LabVendors::start().await.unwrap();
+    let ip = lab.vendor(VendorKind::Good).unwrap().ip;
+    // Accepts and reads, never answers.
+    let silent = TcpListener::bind((ip, 0)).await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let _task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut s, _)) = silent.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            held.push(s);
+        }
+    });
+    let deadline = Duration::from_millis(800);
+    let scanner = DomainScanner::new(
+        lab.scanner_options()
+            .groups([CheckGroup::Http])
+            .http_port(port)
+            .https_port(port)
+            .request_timeout(Duration::from_secs(30))
+            .group_timeout(CheckGroup::Http, deadline),
+    )
+    .unwrap();
+    let start = Instant::now();
+    let obs = scanner.scan(&VendorKind::Good.domain()).await.unwrap();
+    assert!(start.elapsed() < deadline + Duration::from_secs(3));
+    assert!(obs.http.is_none());
+    assert_eq!(obs.errors.len(), 1, "{:#?}", obs.errors);
+    assert_eq!(obs.errors[0].group, CheckGroup::Http);
+    assert_eq!(
+        obs.errors[0].message,
+        "http group stopped at its 800 ms deadline"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scanner_port_maps_refusals() {
+    let lab = LabVendors::start().await.unwrap();
+    let scanner = DomainScanner::new(lab.scanner_options()).unwrap();
+    let port: &dyn nis2_core::Scanner = &scanner;
+    let good = VendorKind::Good.domain();
+    let err = port.scan(&format!("blocked.{good}")).await.unwrap_err();
+    assert!(matches!(err, ScanError::TargetRefused { .. }), "{err:?}");
+    let obs = port.scan(&good).await.unwrap();
+    assert_eq!(obs.domain, good);
+    assert!(obs.scanned_at.is_some());
+
+    // Without allow_private the lab's loopback vendors are refused outright.
+    let strict = DomainScanner::new(lab.scanner_options().allow_private(false)).unwrap();
+    let err = strict.scan(&good).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::TargetRefused { reason, .. } if reason.contains("loopback")),
+        "{err:?}"
+    );
+}

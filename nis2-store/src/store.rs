@@ -1,0 +1,207 @@
+//! Opening the store: SQLite for a path, PostgreSQL for a `postgres://` URL.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::error::Error;
+use crate::model::{JobPolicy, OutboxPolicy};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a [`SqlStore`] uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file (the default; one machine).
+    Sqlite,
+    /// A PostgreSQL server (several processes and machines).
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Pools {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// How to open a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Connections in the pool (default 4 for SQLite, 10 for PostgreSQL).
+    pub max_connections: Option<u32>,
+    /// How long SQLite waits for a lock held by another connection or
+    /// process (default 10 s).
+    pub busy_timeout: Duration,
+    /// How long to wait for a free pool connection (default 30 s).
+    pub acquire_timeout: Duration,
+    /// Scan job leases and retries.
+    pub jobs: JobPolicy,
+    /// Webhook outbox leases and retries.
+    pub outbox: OutboxPolicy,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: None,
+            busy_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(30),
+            jobs: JobPolicy::default(),
+            outbox: OutboxPolicy::default(),
+        }
+    }
+}
+
+/// The nis2 store over SQLite or PostgreSQL. Cheap to clone (the pool is
+/// shared). Implements [`nis2_core::Store`]; the rest of its API is in
+/// inherent methods grouped by subject (accounts, tokens, vendors, scans,
+/// webhooks, jobs, outbox, dashboard).
+#[derive(Clone, Debug)]
+pub struct SqlStore {
+    pub(crate) pools: Pools,
+    pub(crate) jobs: JobPolicy,
+    pub(crate) outbox: OutboxPolicy,
+}
+
+impl SqlStore {
+    /// Opens the store with default options and runs the migrations.
+    ///
+    /// `target` is a `postgres://` or `postgresql://` URL (PostgreSQL), a
+    /// `sqlite:` URL, `:memory:` (a private in-memory SQLite database with one
+    /// connection), or else a file path: a SQLite file, created if missing,
+    /// in WAL mode, with a busy timeout and foreign keys on.
+    pub async fn open(target: &str) -> Result<SqlStore, Error> {
+        Self::open_with(target, StoreOptions::default()).await
+    }
+
+    /// Opens the store with `options` and runs the migrations.
+    pub async fn open_with(target: &str, options: StoreOptions) -> Result<SqlStore, Error> {
+        let open_err = |reason: String| Error::Open {
+            target: redact(target),
+            reason,
+        };
+        let pools = if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+            let connect =
+                PgConnectOptions::from_str(target).map_err(|e| open_err(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections.unwrap_or(10))
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await?;
+            POSTGRES_MIGRATIONS.run(&pool).await?;
+            Pools::Postgres(pool)
+        } else {
+            let (connect, max) = if target == ":memory:" {
+                (SqliteConnectOptions::from_str("sqlite::memory:")?, 1)
+            } else if target.starts_with("sqlite:") {
+                let c =
+                    SqliteConnectOptions::from_str(target).map_err(|e| open_err(e.to_string()))?;
+                (
+                    c.create_if_missing(true),
+                    options.max_connections.unwrap_or(4),
+                )
+            } else if target.trim().is_empty() || target.contains('\0') {
+                return Err(open_err("not a usable path".into()));
+            } else {
+                (
+                    SqliteConnectOptions::new()
+                        .filename(target)
+                        .create_if_missing(true),
+                    options.max_connections.unwrap_or(4),
+                )
+            };
+            let connect = connect
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(options.busy_timeout)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await?;
+            SQLITE_MIGRATIONS.run(&pool).await?;
+            Pools::Sqlite(pool)
+        };
+        Ok(SqlStore {
+            pools,
+            jobs: options.jobs,
+            outbox: options.outbox,
+        })
+    }
+
+    /// Which database this store uses.
+    pub fn backend(&self) -> Backend {
+        match self.pools {
+            Pools::Sqlite(_) => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// This store (sharing its pool) with another scan job policy.
+    pub fn with_job_policy(mut self, jobs: JobPolicy) -> Self {
+        self.jobs = jobs;
+        self
+    }
+
+    /// This store (sharing its pool) with another outbox policy.
+    pub fn with_outbox_policy(mut self, outbox: OutboxPolicy) -> Self {
+        self.outbox = outbox;
+        self
+    }
+
+    /// The scan job policy in force.
+    pub fn job_policy(&self) -> JobPolicy {
+        self.jobs
+    }
+
+    /// The outbox policy in force.
+    pub fn outbox_policy(&self) -> OutboxPolicy {
+        self.outbox
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// The target without a password, for error messages.
+fn redact(target: &str) -> String {
+    let Some((scheme, rest)) = target.split_once("://") else {
+        return target.chars().take(200).collect();
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{user}:***@{host}")
+        }
+        None => authority.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
+        .chars()
+        .take(200)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
+        assert_eq!(redact("./nis2.db"), "./nis2.db");
+    }
+}

@@ -1,0 +1,180 @@
+//! Vendors: an account's portfolio.
+
+use nis2_core::{AccountId, Timestamp, Vendor, VendorId, VendorStatus};
+use uuid::Uuid;
+
+use crate::convert::{self, from_micros, micros, opt_from_micros};
+use crate::error::Error;
+use crate::model::{NewVendor, Page, VendorPage};
+use crate::store::SqlStore;
+use crate::validate::{self, limits};
+
+/// The vendor columns, in [`VendorRow`] order.
+macro_rules! vendor_columns {
+    () => {
+        "id, account_id, domain, vendor_name, notes, consent_given, consent_timestamp, status, \
+         current_score, current_grade, risk_level, last_scanned_at, created_at"
+    };
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct VendorRow {
+    id: Uuid,
+    account_id: Uuid,
+    domain: String,
+    vendor_name: Option<String>,
+    notes: Option<String>,
+    consent_given: bool,
+    consent_timestamp: i64,
+    status: String,
+    current_score: Option<i64>,
+    current_grade: Option<String>,
+    risk_level: Option<String>,
+    last_scanned_at: Option<i64>,
+    created_at: i64,
+}
+
+impl TryFrom<VendorRow> for Vendor {
+    type Error = Error;
+    fn try_from(r: VendorRow) -> Result<Self, Error> {
+        Ok(Vendor {
+            id: VendorId(r.id),
+            account_id: AccountId(r.account_id),
+            domain: r.domain,
+            vendor_name: r.vendor_name,
+            notes: r.notes,
+            consent_given: r.consent_given,
+            consent_timestamp: from_micros(r.consent_timestamp)?,
+            status: convert::vendor_status(&r.status)?,
+            current_score: r.current_score.map(convert::score).transpose()?,
+            current_grade: r.current_grade.as_deref().map(convert::grade).transpose()?,
+            risk_level: r.risk_level.as_deref().map(convert::risk).transpose()?,
+            last_scanned_at: opt_from_micros(r.last_scanned_at)?,
+            created_at: from_micros(r.created_at)?,
+        })
+    }
+}
+
+impl SqlStore {
+    /// Adds a vendor to the account's portfolio, status `pending`.
+    ///
+    /// `consent_given` must be `true` (its time is `now`); the domain is
+    /// normalised (see [`NewVendor::domain`]) and must not already be in the
+    /// account ([`Error::Conflict`]). Bad input changes nothing.
+    pub async fn create_vendor(
+        &self,
+        account: AccountId,
+        new: &NewVendor,
+        now: Timestamp,
+    ) -> Result<Vendor, Error> {
+        if !new.consent_given {
+            return Err(Error::Invalid {
+                field: "consent_given",
+                reason: "must be true: confirm you are authorised to assess this domain".into(),
+            });
+        }
+        let domain = validate::domain(&new.domain)?;
+        if let Some(name) = &new.vendor_name {
+            validate::text("vendor_name", name, limits::VENDOR_NAME)?;
+        }
+        if let Some(notes) = &new.notes {
+            validate::text("notes", notes, limits::NOTES)?;
+        }
+        let now = from_micros(micros(now))?;
+        let vendor = Vendor {
+            id: VendorId(Uuid::new_v4()),
+            account_id: account,
+            domain,
+            vendor_name: new.vendor_name.clone(),
+            notes: new.notes.clone(),
+            consent_given: true,
+            consent_timestamp: now,
+            status: VendorStatus::Pending,
+            current_score: None,
+            current_grade: None,
+            risk_level: None,
+            last_scanned_at: None,
+            created_at: now,
+        };
+        let inserted = on_pool!(self, pool => {
+            // Inserting from the account row makes a missing account a NotFound, not a foreign-key error.
+            sqlx::query(
+                "INSERT INTO vendors (id, account_id, domain, vendor_name, notes, consent_given, \
+                 consent_timestamp, status, created_at) \
+                 SELECT $1, id, $3, $4, $5, $6, $7, 'pending', $7 FROM accounts WHERE id = $2",
+            )
+            .bind(vendor.id.0)
+            .bind(account.0)
+            .bind(&vendor.domain)
+            .bind(&vendor.vendor_name)
+            .bind(&vendor.notes)
+            .bind(true)
+            .bind(micros(now))
+            .execute(pool)
+            .await
+            .map_err(|e| Error::unique(e, || format!("vendor `{}` is already in this account", vendor.domain)))?
+            .rows_affected()
+        });
+        if inserted == 0 {
+            return Err(Error::NotFound { what: "account" });
+        }
+        Ok(vendor)
+    }
+
+    /// One of the account's vendors.
+    pub async fn vendor(&self, account: AccountId, id: VendorId) -> Result<Vendor, Error> {
+        let row: Option<VendorRow> = on_pool!(self, pool => {
+            sqlx::query_as(concat!("SELECT ", vendor_columns!(), " FROM vendors WHERE id = $1 AND account_id = $2"))
+                .bind(id.0)
+                .bind(account.0)
+                .fetch_optional(pool)
+                .await?
+        });
+        row.ok_or(Error::NotFound { what: "vendor" })?.try_into()
+    }
+
+    /// One page of the account's vendors, newest first, and their total.
+    pub async fn list_vendors(&self, account: AccountId, page: Page) -> Result<VendorPage, Error> {
+        let (rows, total): (Vec<VendorRow>, i64) = on_pool!(self, pool => {
+            let rows = sqlx::query_as(concat!(
+                "SELECT ",
+                vendor_columns!(),
+                " FROM vendors WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+            ))
+            .bind(account.0)
+            .bind(page.sql_limit())
+            .bind(page.sql_offset())
+            .fetch_all(pool)
+            .await?;
+            let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM vendors WHERE account_id = $1")
+                .bind(account.0)
+                .fetch_one(pool)
+                .await?;
+            (rows, total)
+        });
+        Ok(VendorPage {
+            vendors: rows
+                .into_iter()
+                .map(Vendor::try_from)
+                .collect::<Result<_, _>>()?,
+            total: convert::count(total)?,
+        })
+    }
+
+    /// Removes one of the account's vendors with its scans and jobs (events
+    /// already in the outbox are still delivered).
+    pub async fn delete_vendor(&self, account: AccountId, id: VendorId) -> Result<(), Error> {
+        let deleted = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM vendors WHERE id = $1 AND account_id = $2")
+                .bind(id.0)
+                .bind(account.0)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if deleted == 0 {
+            return Err(Error::NotFound { what: "vendor" });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,1159 @@
+//! The contract suite: every case runs against SQLite (a temporary file) and
+//! against PostgreSQL (a database of its own).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Ctx, assessment, events_for, observations, record, ts};
+use nis2_core::{
+    AccountId, CheckId, Grade, NewScan, RiskLevel, ScanId, Store as _, StoreError, Timestamp,
+    VendorId, VendorStatus,
+};
+use nis2_store::{
+    DeliveryFailure, Error, JobFailure, JobPolicy, JobState, NewVendor, OutboxPolicy, OutboxState,
+    Page, SqlStore, limits,
+};
+use uuid::Uuid;
+
+contract!(
+    migrations_run_once_and_reopen,
+    accounts,
+    vendors_create_get_list_delete,
+    vendor_rules,
+    deleting_a_vendor_removes_its_scans_and_jobs,
+    bad_input_changes_nothing,
+    record_scan_updates_vendor_and_outbox,
+    record_scan_rolls_back_on_conflict,
+    older_scan_does_not_replace_current,
+    record_scan_failure_sets_error,
+    isolation_between_accounts,
+    jobs_enqueue_claim_heartbeat_complete,
+    jobs_concurrent_enqueue_makes_one_job,
+    jobs_expired_lease_is_reclaimed,
+    jobs_retry_with_backoff_then_fail,
+    jobs_dead_worker_on_last_attempt_is_failed,
+    jobs_periodic_rescans,
+    outbox_claim_deliver_retry_dead,
+    dashboard_summary,
+    api_tokens,
+    webhook_endpoints,
+);
+
+const NOW: &str = "2026-06-27T10:00:00Z";
+
+async fn account(s: &SqlStore, name: &str) -> AccountId {
+    s.create_account(name, None, ts(NOW)).await.unwrap().id
+}
+
+async fn vendor(s: &SqlStore, account: AccountId, domain: &str) -> VendorId {
+    s.create_vendor(account, &NewVendor::new(domain, true), ts(NOW))
+        .await
+        .unwrap()
+        .id
+}
+
+fn secs(t: Timestamp, s: i64) -> Timestamp {
+    Timestamp::from_unix(t.unix() + s).unwrap()
+}
+
+async fn migrations_run_once_and_reopen(ctx: &Ctx) {
+    let a = account(&ctx.store, "Acme").await;
+    let v = vendor(&ctx.store, a, "vendor.example").await;
+    // Opening again runs the (already applied) migrations again without harm and sees the data.
+    let again = SqlStore::open(&ctx.target).await.unwrap();
+    assert_eq!(again.backend(), ctx.store.backend());
+    assert_eq!(again.vendor(a, v).await.unwrap().domain, "vendor.example");
+    again.close().await;
+}
+
+async fn accounts(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = s
+        .create_account("Acme", Some("auth0|1"), ts(NOW))
+        .await
+        .unwrap();
+    assert_eq!(a.name, "Acme");
+    assert_eq!(a.created_at, ts(NOW));
+    assert_eq!(s.account(a.id).await.unwrap(), a);
+    assert_eq!(
+        s.account_by_subject("auth0|1").await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(s.account_by_subject("auth0|2").await.unwrap(), None);
+    let dup = s
+        .create_account("Other", Some("auth0|1"), ts(NOW))
+        .await
+        .unwrap_err();
+    assert!(matches!(dup, Error::Conflict { .. }), "{dup}");
+    // Get-or-create: the existing account, then a new one, then the same new one again.
+    assert_eq!(
+        s.account_for_subject("auth0|1", "ignored", ts(NOW))
+            .await
+            .unwrap(),
+        a
+    );
+    let b = s
+        .account_for_subject("auth0|2", "Beta", ts(NOW))
+        .await
+        .unwrap();
+    assert_eq!(b.name, "Beta");
+    assert_eq!(
+        s.account_for_subject("auth0|2", "Beta again", ts(NOW))
+            .await
+            .unwrap(),
+        b
+    );
+    let missing = s.account(AccountId(Uuid::new_v4())).await.unwrap_err();
+    assert!(matches!(missing, Error::NotFound { what: "account" }));
+    assert!(matches!(
+        s.create_account("", None, ts(NOW)).await,
+        Err(Error::Invalid { .. })
+    ));
+}
+
+async fn vendors_create_get_list_delete(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let new = NewVendor {
+        domain: " Stripe.COM. ".into(),
+        vendor_name: Some("Stripe Inc".into()),
+        notes: Some("Payment processor".into()),
+        consent_given: true,
+    };
+    let v = s.create_vendor(a, &new, ts(NOW)).await.unwrap();
+    assert_eq!(v.domain, "stripe.com");
+    assert_eq!(v.status, VendorStatus::Pending);
+    assert_eq!(v.consent_timestamp, ts(NOW));
+    assert_eq!(v.created_at, ts(NOW));
+    assert!(v.consent_given);
+    assert_eq!(
+        (
+            v.current_score,
+            v.current_grade,
+            v.risk_level,
+            v.last_scanned_at
+        ),
+        (None, None, None, None)
+    );
+    assert_eq!(s.vendor(a, v.id).await.unwrap(), v);
+
+    // 120 more vendors, one second apart: pages come newest first, with the total.
+    let t0 = ts(NOW);
+    for i in 0..120 {
+        s.create_vendor(
+            a,
+            &NewVendor::new(format!("v{i:03}.example"), true),
+            secs(t0, i + 1),
+        )
+        .await
+        .unwrap();
+    }
+    let first = s.list_vendors(a, Page::default()).await.unwrap();
+    assert_eq!(first.total, 121);
+    assert_eq!(first.vendors.len(), 50);
+    assert_eq!(first.vendors[0].domain, "v119.example");
+    let last = s
+        .list_vendors(
+            a,
+            Page {
+                offset: 100,
+                limit: 50,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(last.vendors.len(), 21);
+    assert_eq!(last.vendors[20].domain, "stripe.com");
+    let mut all = Vec::new();
+    for p in 0..3 {
+        all.extend(
+            s.list_vendors(
+                a,
+                Page {
+                    offset: p * 50,
+                    limit: 50,
+                },
+            )
+            .await
+            .unwrap()
+            .vendors,
+        );
+    }
+    all.sort_by(|x, y| x.domain.cmp(&y.domain));
+    all.dedup_by(|x, y| x.id == y.id);
+    assert_eq!(all.len(), 121, "pages overlap or miss vendors");
+
+    s.delete_vendor(a, v.id).await.unwrap();
+    assert!(matches!(
+        s.vendor(a, v.id).await,
+        Err(Error::NotFound { what: "vendor" })
+    ));
+    assert!(matches!(
+        s.delete_vendor(a, v.id).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(s.list_vendors(a, Page::default()).await.unwrap().total, 120);
+    // The domain can be added again once deleted.
+    s.create_vendor(a, &NewVendor::new("stripe.com", true), ts(NOW))
+        .await
+        .unwrap();
+}
+
+async fn deleting_a_vendor_removes_its_scans_and_jobs(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let v = vendor(s, a, "vendor.example").await;
+    let (scan, _) = record(s, a, v, "vendor.example", 80, ts(NOW)).await;
+    let job = s.enqueue_scan(a, v, ts(NOW)).await.unwrap().job;
+    s.delete_vendor(a, v).await.unwrap();
+    assert!(matches!(s.scan(a, scan).await, Err(Error::NotFound { .. })));
+    assert!(matches!(
+        s.job(a, job.id).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(s.claim_job("w", ts(NOW)).await.unwrap(), None);
+    // Events already raised are still delivered.
+    assert_eq!(s.outbox_entries(a, 10).await.unwrap().len(), 1);
+}
+
+async fn vendor_rules(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let b = account(s, "Beta").await;
+    vendor(s, a, "vendor.example").await;
+    // Same domain, other spelling: a duplicate.
+    let dup = s
+        .create_vendor(a, &NewVendor::new("VENDOR.example.", true), ts(NOW))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&dup, Error::Conflict { message } if message.contains("vendor.example")),
+        "{dup}"
+    );
+    // The same domain in another account is fine.
+    vendor(s, b, "vendor.example").await;
+    // No consent, no vendor.
+    let no = s
+        .create_vendor(a, &NewVendor::new("other.example", false), ts(NOW))
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        no,
+        Error::Invalid {
+            field: "consent_given",
+            ..
+        }
+    ));
+    // A missing account.
+    let ghost = AccountId(Uuid::new_v4());
+    let e = s
+        .create_vendor(ghost, &NewVendor::new("x.example", true), ts(NOW))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::NotFound { what: "account" }));
+    assert_eq!(s.list_vendors(a, Page::default()).await.unwrap().total, 1);
+    // Port mapping.
+    assert!(matches!(StoreError::from(dup), StoreError::Conflict { .. }));
+    assert!(matches!(StoreError::from(no), StoreError::Invalid { .. }));
+}
+
+async fn bad_input_changes_nothing(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let v = vendor(s, a, "kept.example").await;
+    let before = s.list_vendors(a, Page::first(500)).await.unwrap();
+
+    let long_domain = format!("{}.example", "a".repeat(250));
+    let cases: Vec<(NewVendor, &str)> = vec![
+        (NewVendor::new(long_domain, true), "domain"),
+        (NewVendor::new("", true), "domain"),
+        (NewVendor::new("nul\0.example", true), "domain"),
+        (NewVendor::new("a b.example", true), "domain"),
+        (
+            NewVendor {
+                notes: Some("x".repeat(limits::NOTES + 1)),
+                ..NewVendor::new("notes.example", true)
+            },
+            "notes",
+        ),
+        (
+            NewVendor {
+                notes: Some("a\0b".into()),
+                ..NewVendor::new("nulnotes.example", true)
+            },
+            "notes",
+        ),
+        (
+            NewVendor {
+                vendor_name: Some("n".repeat(limits::VENDOR_NAME + 1)),
+                ..NewVendor::new("n.example", true)
+            },
+            "vendor_name",
+        ),
+        (
+            NewVendor {
+                vendor_name: Some("\0".into()),
+                ..NewVendor::new("n2.example", true)
+            },
+            "vendor_name",
+        ),
+        (NewVendor::new("kept.example", true), "duplicate"),
+    ];
+    for (new, what) in cases {
+        let err = s.create_vendor(a, &new, ts(NOW)).await.unwrap_err();
+        match (what, &err) {
+            ("duplicate", Error::Conflict { .. }) => {}
+            (field, Error::Invalid { field: f, .. } | Error::TooLong { field: f, .. }) => {
+                assert_eq!(*f, field)
+            }
+            _ => panic!("{what}: unexpected {err:?}"),
+        }
+        assert!(!err.to_string().is_empty());
+    }
+    // Limits are inclusive: exactly at the limit is accepted.
+    let at_limit = NewVendor {
+        notes: Some("é".repeat(limits::NOTES)),
+        ..NewVendor::new(format!("{}.example", "b".repeat(limits::DOMAIN - 8)), true)
+    };
+    let ok = s.create_vendor(a, &at_limit, ts(NOW)).await.unwrap();
+    assert_eq!(ok.domain.len(), limits::DOMAIN);
+    s.delete_vendor(a, ok.id).await.unwrap();
+    assert_eq!(s.list_vendors(a, Page::first(500)).await.unwrap(), before);
+
+    // A scan with an impossible score is refused and writes nothing (no scan, no outbox row).
+    let mut bad = assessment(90, ts(NOW), &[]);
+    bad.score = 101;
+    let o = observations("kept.example", ts(NOW));
+    let err = s
+        .record_scan(NewScan {
+            scan_id: ScanId(Uuid::new_v4()),
+            account_id: a,
+            vendor_id: v,
+            observations: &o,
+            assessment: &bad,
+            events: &events_for(v, "kept.example", None, &bad),
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid { .. }), "{err}");
+    assert!(
+        s.scan_history(a, v, Page::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.outbox_entries(a, 100).await.unwrap().is_empty());
+    assert_eq!(s.vendor(a, v).await.unwrap(), before.vendors[0]);
+
+    // Bad webhook input leaves the endpoint as it was.
+    s.set_webhook_endpoint(a, "https://hooks.example/a", "s3cret", ts(NOW))
+        .await
+        .unwrap();
+    for (url, secret) in [
+        ("ftp://x", "s"),
+        ("https://h/x", ""),
+        ("https://h/\0", "s"),
+        ("https://h/x", "a\0"),
+    ] {
+        assert!(
+            s.set_webhook_endpoint(a, url, secret, ts(NOW))
+                .await
+                .is_err(),
+            "{url:?} {secret:?}"
+        );
+    }
+    let long = format!("https://h/{}", "x".repeat(limits::URL));
+    assert!(matches!(
+        s.set_webhook_endpoint(a, &long, "s", ts(NOW)).await,
+        Err(Error::TooLong { .. })
+    ));
+    assert_eq!(
+        s.webhook_endpoint(a).await.unwrap().unwrap().url,
+        "https://hooks.example/a"
+    );
+}
+
+async fn record_scan_updates_vendor_and_outbox(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let v = vendor(s, a, "vendor.example").await;
+    assert!(s.previous_scans(a, v, 5).await.unwrap().is_empty());
+    assert_eq!(s.latest_scan(a, v).await.unwrap(), None);
+
+    // First scan: B. Second: F (grade changed, critical alert).
+    let t1 = ts("2026-06-01T08:00:00Z");
+    let a1 = assessment(85, t1, &[CheckId::HttpHstsMissing]);
+    let o1 = observations("vendor.example", t1);
+    let e1 = events_for(v, "vendor.example", None, &a1);
+    let id1 = ScanId(Uuid::new_v4());
+    s.record_scan(NewScan {
+        scan_id: id1,
+        account_id: a,
+        vendor_id: v,
+        observations: &o1,
+        assessment: &a1,
+        events: &e1,
+    })
+    .await
+    .unwrap();
+    let t2 = ts("2026-06-20T08:00:00.250Z");
+    let a2 = assessment(40, t2, &[CheckId::CertExpired, CheckId::TlsTls10Enabled]);
+    let o2 = observations("vendor.example", t2);
+    let e2 = events_for(v, "vendor.example", Some(&a1), &a2);
+    assert_eq!(e2.len(), 3);
+    let id2 = ScanId(Uuid::new_v4());
+    s.record_scan(NewScan {
+        scan_id: id2,
+        account_id: a,
+        vendor_id: v,
+        observations: &o2,
+        assessment: &a2,
+        events: &e2,
+    })
+    .await
+    .unwrap();
+
+    let vend = s.vendor(a, v).await.unwrap();
+    assert_eq!(vend.status, VendorStatus::Complete);
+    assert_eq!(vend.current_score, Some(40));
+    assert_eq!(vend.current_grade, Some(Grade::F));
+    assert_eq!(vend.risk_level, Some(RiskLevel::Critical));
+    assert_eq!(vend.last_scanned_at, Some(t2));
+
+    let past = s.previous_scans(a, v, 10).await.unwrap();
+    assert_eq!(
+        past.iter().map(|p| p.scan_id).collect::<Vec<_>>(),
+        vec![id2, id1]
+    );
+    assert_eq!(
+        past[0].failing,
+        vec![CheckId::CertExpired, CheckId::TlsTls10Enabled]
+    );
+    assert_eq!(past[1].grade, Grade::B);
+    assert_eq!(past[1].scanned_at, t1);
+    assert_eq!(s.previous_scans(a, v, 1).await.unwrap().len(), 1);
+
+    let history = s.scan_history(a, v, Page::default()).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0].assessment, a2);
+    assert_eq!(history[0].observations, o2);
+    assert_eq!(history[1].assessment, a1);
+    assert_eq!(s.latest_scan(a, v).await.unwrap().unwrap().id, id2);
+    let one = s.scan(a, id1).await.unwrap();
+    assert_eq!(
+        (one.score, one.grade, one.risk_level, one.method.as_str()),
+        (85, Grade::B, RiskLevel::Low, "nis2-score/1")
+    );
+    assert_eq!(one.vendor_id, v);
+
+    // Outbox: every event, exact body, oldest first.
+    let mut out = s.outbox_entries(a, 100).await.unwrap();
+    out.reverse();
+    let expected: Vec<(String, String)> = e1
+        .iter()
+        .chain(&e2)
+        .map(|e| (e.name().to_owned(), e.to_json()))
+        .collect();
+    let got: Vec<(String, String)> = out
+        .iter()
+        .map(|o| (o.event_name.clone(), o.body.clone()))
+        .collect();
+    assert_eq!(got, expected);
+    assert!(
+        out.iter()
+            .all(|o| o.state == OutboxState::Pending && o.attempts == 0)
+    );
+    assert_eq!(s.pending_outbox_count().await.unwrap(), 4);
+}
+
+async fn record_scan_rolls_back_on_conflict(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let v = vendor(s, a, "vendor.example").await;
+    let (id, _) = record(s, a, v, "vendor.example", 95, ts("2026-06-01T00:00:00Z")).await;
+    let before = s.vendor(a, v).await.unwrap();
+    // Same scan id again, with a different result and events: refused whole.
+    let a2 = assessment(10, ts("2026-06-02T00:00:00Z"), &[]);
+    let o2 = observations("vendor.example", ts("2026-06-02T00:00:00Z"));
+    let e2 = events_for(v, "vendor.example", None, &a2);
+    let err = s
+        .record_scan(NewScan {
+            scan_id: id,
+            account_id: a,
+            vendor_id: v,
+            observations: &o2,
+            assessment: &a2,
+            events: &e2,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert_eq!(s.vendor(a, v).await.unwrap(), before);
+    assert_eq!(
+        s.scan_history(a, v, Page::default()).await.unwrap().len(),
+        1
+    );
+    assert_eq!(s.outbox_entries(a, 100).await.unwrap().len(), 1);
+    // An unknown vendor: NotFound, nothing written.
+    let ghost = VendorId(Uuid::new_v4());
+    let err = s
+        .record_scan(NewScan {
+            scan_id: ScanId(Uuid::new_v4()),
+            account_id: a,
+            vendor_id: ghost,
+            observations: &o2,
+            assessment: &a2,
+            events: &e2,
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+    assert_eq!(s.outbox_entries(a, 100).await.unwrap().len(), 1);
+}
+
+async fn older_scan_does_not_replace_current(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let v = vendor(s, a, "vendor.example").await;
+    record(s, a, v, "vendor.example", 92, ts("2026-06-10T00:00:00Z")).await;
+    let (old, _) = record(s, a, v, "vendor.example", 50, ts("2026-06-01T00:00:00Z")).await;
+    let vend = s.vendor(a, v).await.unwrap();
+    assert_eq!(vend.current_score, Some(92));
+    assert_eq!(vend.last_scanned_at, Some(ts("2026-06-10T00:00:00Z")));
+    let history = s.scan_history(a, v, Page::default()).await.unwrap();
+    assert_eq!(history[1].id, old);
+}
+
+async fn record_scan_failure_sets_error(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let v = vendor(s, a, "vendor.example").await;
+    s.record_scan_failure(a, v, "cannot resolve `vendor.example`\0")
+        .await
+        .unwrap();
+    assert_eq!(s.vendor(a, v).await.unwrap().status, VendorStatus::Error);
+    assert_eq!(
+        s.vendor_error(a, v).await.unwrap().as_deref(),
+        Some("cannot resolve `vendor.example`\u{fffd}")
+    );
+    let long = "x".repeat(10_000);
+    s.record_scan_failure(a, v, &long).await.unwrap();
+    assert_eq!(
+        s.vendor_error(a, v).await.unwrap().unwrap().len(),
+        limits::ERROR_MESSAGE
+    );
+    // A later successful scan clears it.
+    record(s, a, v, "vendor.example", 95, ts(NOW)).await;
+    assert_eq!(s.vendor(a, v).await.unwrap().status, VendorStatus::Complete);
+    assert_eq!(s.vendor_error(a, v).await.unwrap(), None);
+    let err = s
+        .record_scan_failure(a, VendorId(Uuid::new_v4()), "x")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }));
+}
+
+async fn isolation_between_accounts(ctx: &Ctx) {
+    let s = &ctx.store;
+    let mine = account(s, "Mine").await;
+    let theirs = account(s, "Theirs").await;
+    let their_vendor = vendor(s, theirs, "their.example").await;
+    let (their_scan, _) = record(s, theirs, their_vendor, "their.example", 70, ts(NOW)).await;
+    let their_token = s.create_api_token(theirs, "ci", ts(NOW)).await.unwrap();
+    s.set_webhook_endpoint(
+        theirs,
+        "https://their.example/hook",
+        "their-secret",
+        ts(NOW),
+    )
+    .await
+    .unwrap();
+    let their_job = s
+        .enqueue_scan(theirs, their_vendor, ts(NOW))
+        .await
+        .unwrap()
+        .job;
+    let snapshot = |s: SqlStore| async move {
+        (
+            s.vendor(theirs, their_vendor).await.unwrap(),
+            s.scan_history(theirs, their_vendor, Page::default())
+                .await
+                .unwrap(),
+            s.list_api_tokens(theirs).await.unwrap(),
+            s.webhook_endpoint(theirs).await.unwrap(),
+            s.job(theirs, their_job.id).await.unwrap(),
+            s.outbox_entries(theirs, 100).await.unwrap(),
+            s.dashboard_summary(theirs, ts(NOW)).await.unwrap(),
+        )
+    };
+    let before = snapshot(s.clone()).await;
+
+    let nf = |e: Error| {
+        assert!(
+            matches!(e, Error::NotFound { .. }),
+            "expected NotFound, got {e:?}"
+        )
+    };
+    let pnf = |e: StoreError| {
+        assert!(
+            matches!(e, StoreError::NotFound { .. }),
+            "expected NotFound, got {e:?}"
+        )
+    };
+    // Reads.
+    nf(s.vendor(mine, their_vendor).await.unwrap_err());
+    nf(s.scan_history(mine, their_vendor, Page::default())
+        .await
+        .unwrap_err());
+    nf(s.latest_scan(mine, their_vendor).await.unwrap_err());
+    nf(s.scan(mine, their_scan).await.unwrap_err());
+    nf(s.vendor_error(mine, their_vendor).await.unwrap_err());
+    nf(s.job(mine, their_job.id).await.unwrap_err());
+    nf(s.vendor_jobs(mine, their_vendor).await.unwrap_err());
+    pnf(s.previous_scans(mine, their_vendor, 5).await.unwrap_err());
+    assert_eq!(
+        s.list_vendors(mine, Page::default()).await.unwrap().total,
+        0
+    );
+    assert!(s.list_api_tokens(mine).await.unwrap().is_empty());
+    assert!(s.outbox_entries(mine, 100).await.unwrap().is_empty());
+    assert_eq!(s.webhook_endpoint(mine).await.unwrap(), None);
+    let dash = s.dashboard_summary(mine, ts(NOW)).await.unwrap();
+    assert_eq!((dash.total_vendors, dash.average_score), (0, None));
+    // Writes.
+    nf(s.delete_vendor(mine, their_vendor).await.unwrap_err());
+    nf(s.enqueue_scan(mine, their_vendor, ts(NOW))
+        .await
+        .unwrap_err());
+    nf(s.revoke_api_token(mine, their_token.token.id, ts(NOW))
+        .await
+        .unwrap_err());
+    pnf(s
+        .record_scan_failure(mine, their_vendor, "x")
+        .await
+        .unwrap_err());
+    let a = assessment(10, ts(NOW), &[]);
+    let o = observations("their.example", ts(NOW));
+    let e = events_for(their_vendor, "their.example", None, &a);
+    pnf(s
+        .record_scan(NewScan {
+            scan_id: ScanId(Uuid::new_v4()),
+            account_id: mine,
+            vendor_id: their_vendor,
+            observations: &o,
+            assessment: &a,
+            events: &e,
+        })
+        .await
+        .unwrap_err());
+    assert!(!s.delete_webhook_endpoint(mine).await.unwrap());
+    // Creating my own vendor with their domain does not touch theirs.
+    vendor(s, mine, "their.example").await;
+
+    assert_eq!(snapshot(s.clone()).await, before);
+    // Their token still authenticates as them only.
+    let owner = s
+        .authenticate_token(&their_token.secret, ts(NOW))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.account_id, theirs);
+}
+
+async fn jobs_enqueue_claim_heartbeat_complete(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let v = vendor(s, a, "vendor.example").await;
+    let t = ts(NOW);
+    assert_eq!(s.claim_job("w1", t).await.unwrap(), None);
+
+    let q = s.enqueue_scan(a, v, t).await.unwrap();
+    assert!(q.created);
+    assert_eq!(q.job.state, JobState::Queued);
+    assert_eq!(s.vendor(a, v).await.unwrap().status, VendorStatus::Scanning);
+    // Idempotent while queued.
+    let again = s.enqueue_scan(a, v, t).await.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.job.id, q.job.id);
+
+    let job = s.claim_job("w1", t).await.unwrap().unwrap();
+    assert_eq!(
+        (job.id, job.account_id, job.vendor_id, job.domain.as_str()),
+        (q.job.id, a, v, "vendor.example")
+    );
+    assert_eq!(job.attempt, 1);
+    assert_eq!(job.lease_until, secs(t, 300));
+    // Idempotent while running too; nobody else gets it.
+    assert!(!s.enqueue_scan(a, v, t).await.unwrap().created);
+    assert_eq!(s.claim_job("w2", t).await.unwrap(), None);
+    let stored = s.job(a, job.id).await.unwrap();
+    assert_eq!(
+        (stored.state, stored.worker.as_deref(), stored.attempts),
+        (JobState::Running, Some("w1"), 1)
+    );
+
+    // A heartbeat at +200 s holds the lease past the first lease's end.
+    assert_eq!(
+        s.heartbeat_job(&job, secs(t, 200)).await.unwrap(),
+        secs(t, 500)
+    );
+    assert_eq!(s.claim_job("w2", secs(t, 400)).await.unwrap(), None);
+    s.complete_job(&job, secs(t, 450)).await.unwrap();
+    let done = s.job(a, job.id).await.unwrap();
+    assert_eq!(
+        (done.state, done.finished_at),
+        (JobState::Done, Some(secs(t, 450)))
+    );
+    assert!(matches!(
+        s.complete_job(&job, secs(t, 451)).await,
+        Err(Error::LeaseLost { .. })
+    ));
+    assert!(matches!(
+        s.heartbeat_job(&job, secs(t, 451)).await,
+        Err(Error::LeaseLost { .. })
+    ));
+    assert_eq!(s.claim_job("w2", secs(t, 10_000)).await.unwrap(), None);
+    // Done: a new scan can be queued.
+    let next = s.enqueue_scan(a, v, secs(t, 500)).await.unwrap();
+    assert!(next.created);
+    assert_ne!(next.job.id, job.id);
+    assert_eq!(s.vendor_jobs(a, v).await.unwrap().len(), 2);
+    assert!(matches!(
+        s.claim_job("", t).await,
+        Err(Error::Invalid { .. })
+    ));
+}
+
+async fn jobs_concurrent_enqueue_makes_one_job(ctx: &Ctx) {
+    let a = account(&ctx.store, "Acme").await;
+    let v = vendor(&ctx.store, a, "vendor.example").await;
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let s = SqlStore::open(&ctx.target).await.unwrap();
+        handles.push(tokio::spawn(async move {
+            let r = s.enqueue_scan(a, v, ts(NOW)).await.unwrap();
+            s.close().await;
+            r
+        }));
+    }
+    let mut results = Vec::new();
+    for h in handles {
+        results.push(h.await.unwrap());
+    }
+    assert_eq!(results.iter().filter(|r| r.created).count(), 1);
+    assert!(results.iter().all(|r| r.job.id == results[0].job.id));
+    assert_eq!(ctx.store.vendor_jobs(a, v).await.unwrap().len(), 1);
+}
+
+async fn jobs_expired_lease_is_reclaimed(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let v = vendor(s, a, "vendor.example").await;
+    let t = ts(NOW);
+    s.enqueue_scan(a, v, t).await.unwrap();
+    let first = s.claim_job("dead-worker", t).await.unwrap().unwrap();
+    // Just at the lease's end it is still held; just after it is claimable.
+    assert_eq!(s.claim_job("w2", secs(t, 300)).await.unwrap(), None);
+    let second = s.claim_job("w2", secs(t, 301)).await.unwrap().unwrap();
+    assert_eq!(second.id, first.id);
+    assert_eq!(second.attempt, 2);
+    assert_ne!(second.lease_token, first.lease_token);
+    // The first worker comes back: its lease is gone.
+    assert!(matches!(
+        s.heartbeat_job(&first, secs(t, 302)).await,
+        Err(Error::LeaseLost { .. })
+    ));
+    assert!(matches!(
+        s.complete_job(&first, secs(t, 302)).await,
+        Err(Error::LeaseLost { .. })
+    ));
+    assert!(matches!(
+        s.fail_job(&first, secs(t, 302), "x").await,
+        Err(Error::LeaseLost { .. })
+    ));
+    s.complete_job(&second, secs(t, 303)).await.unwrap();
+    assert_eq!(s.job(a, first.id).await.unwrap().state, JobState::Done);
+}
+
+async fn jobs_retry_with_backoff_then_fail(ctx: &Ctx) {
+    let s = ctx.store.clone().with_job_policy(JobPolicy {
+        lease: Duration::from_secs(60),
+        max_attempts: 3,
+        retry_base: Duration::from_secs(30),
+        retry_max: Duration::from_secs(45),
+    });
+    let a = account(&s, "Acme").await;
+    let v = vendor(&s, a, "vendor.example").await;
+    let t = ts(NOW);
+    s.enqueue_scan(a, v, t).await.unwrap();
+    let j1 = s.claim_job("w", t).await.unwrap().unwrap();
+    assert_eq!(
+        s.fail_job(&j1, t, "timeout").await.unwrap(),
+        JobFailure::Retry { at: secs(t, 30) }
+    );
+    let queued = s.job(a, j1.id).await.unwrap();
+    assert_eq!(
+        (queued.state, queued.last_error.as_deref()),
+        (JobState::Queued, Some("timeout"))
+    );
+    assert_eq!(s.vendor(a, v).await.unwrap().status, VendorStatus::Scanning);
+    assert!(
+        !s.enqueue_scan(a, v, t).await.unwrap().created,
+        "a retrying job is still the active one"
+    );
+    assert_eq!(s.claim_job("w", secs(t, 29)).await.unwrap(), None);
+    let j2 = s.claim_job("w", secs(t, 30)).await.unwrap().unwrap();
+    assert_eq!(j2.attempt, 2);
+    // Second back-off would be 60 s; capped at 45.
+    assert_eq!(
+        s.fail_job(&j2, secs(t, 30), "timeout").await.unwrap(),
+        JobFailure::Retry { at: secs(t, 75) }
+    );
+    let j3 = s.claim_job("w", secs(t, 75)).await.unwrap().unwrap();
+    assert_eq!(j3.attempt, 3);
+    assert_eq!(
+        s.fail_job(&j3, secs(t, 80), "refused").await.unwrap(),
+        JobFailure::Failed
+    );
+    let failed = s.job(a, j1.id).await.unwrap();
+    assert_eq!((failed.state, failed.attempts), (JobState::Failed, 3));
+    assert_eq!(s.vendor(a, v).await.unwrap().status, VendorStatus::Error);
+    assert_eq!(
+        s.vendor_error(a, v).await.unwrap().as_deref(),
+        Some("refused")
+    );
+    assert_eq!(s.claim_job("w", secs(t, 100_000)).await.unwrap(), None);
+    assert!(s.enqueue_scan(a, v, secs(t, 90)).await.unwrap().created);
+}
+
+async fn jobs_dead_worker_on_last_attempt_is_failed(ctx: &Ctx) {
+    let s = ctx.store.clone().with_job_policy(JobPolicy {
+        max_attempts: 2,
+        ..JobPolicy::default()
+    });
+    let a = account(&s, "Acme").await;
+    let v = vendor(&s, a, "vendor.example").await;
+    let t = ts(NOW);
+    s.enqueue_scan(a, v, t).await.unwrap();
+    let j1 = s.claim_job("w", t).await.unwrap().unwrap();
+    let j2 = s.claim_job("w", secs(t, 301)).await.unwrap().unwrap();
+    assert_eq!((j2.id, j2.attempt), (j1.id, 2));
+    // The second worker dies too: after its lease the job fails instead of running a third time.
+    assert_eq!(s.claim_job("w", secs(t, 700)).await.unwrap(), None);
+    let job = s.job(a, j1.id).await.unwrap();
+    assert_eq!(job.state, JobState::Failed);
+    assert!(job.last_error.unwrap().contains("lease expired"));
+    assert_eq!(s.vendor(a, v).await.unwrap().status, VendorStatus::Error);
+}
+
+async fn jobs_periodic_rescans(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let b = account(s, "Beta").await;
+    let day = 86_400;
+    let t = ts(NOW);
+    let stale = vendor(s, a, "stale.example").await;
+    let fresh = vendor(s, a, "fresh.example").await;
+    let other = vendor(s, b, "other.example").await;
+    let busy = vendor(s, b, "busy.example").await;
+    record(s, a, stale, "stale.example", 90, secs(t, -10 * day)).await;
+    record(s, a, fresh, "fresh.example", 90, secs(t, -day)).await;
+    record(s, b, other, "other.example", 90, secs(t, -30 * day)).await;
+    record(s, b, busy, "busy.example", 90, secs(t, -30 * day)).await;
+    let busy_job = s.enqueue_scan(b, busy, t).await.unwrap().job;
+    // Never scanned, added long ago (vendors are created at NOW - so ask from a later time).
+    let week = Duration::from_secs(7 * 86_400);
+    let n = s.enqueue_due_rescans(t, week, 100).await.unwrap();
+    assert_eq!(n, 2, "stale and other");
+    assert_eq!(
+        s.vendor(a, stale).await.unwrap().status,
+        VendorStatus::Scanning
+    );
+    assert_eq!(
+        s.vendor(b, other).await.unwrap().status,
+        VendorStatus::Scanning
+    );
+    assert_eq!(
+        s.vendor(a, fresh).await.unwrap().status,
+        VendorStatus::Complete
+    );
+    assert_eq!(s.vendor_jobs(a, fresh).await.unwrap().len(), 0);
+    assert_eq!(
+        s.vendor_jobs(b, busy).await.unwrap(),
+        vec![s.job(b, busy_job.id).await.unwrap()]
+    );
+    // Nothing doubles on a second run.
+    assert_eq!(s.enqueue_due_rescans(t, week, 100).await.unwrap(), 0);
+    // Limit.
+    let later = secs(t, 30 * day);
+    let n = s.enqueue_due_rescans(later, week, 1).await.unwrap();
+    assert_eq!(n, 1, "only fresh is left without a job");
+    assert_eq!(s.vendor_jobs(a, fresh).await.unwrap().len(), 1);
+}
+
+async fn outbox_claim_deliver_retry_dead(ctx: &Ctx) {
+    let s = ctx.store.clone().with_outbox_policy(OutboxPolicy {
+        lease: Duration::from_secs(60),
+        max_attempts: 3,
+        retry_base: Duration::from_secs(10),
+        retry_max: Duration::from_secs(3_600),
+    });
+    let a = account(&s, "Acme").await;
+    let v = vendor(&s, a, "vendor.example").await;
+    let t = ts(NOW);
+    // One scan at F: scan_completed and critical_alert.
+    let (_, asmt) = record(&s, a, v, "vendor.example", 30, t).await;
+    let expected = events_for(v, "vendor.example", None, &asmt);
+    assert_eq!(expected.len(), 2);
+
+    let claimed = s.claim_outbox("d1", t, 10).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    assert_eq!(claimed[0].body, expected[0].to_json());
+    assert_eq!(claimed[1].event_name, "critical_alert");
+    assert_eq!(claimed[0].claimed_until, Some(secs(t, 60)));
+    assert!(
+        s.claim_outbox("d2", t, 10).await.unwrap().is_empty(),
+        "claimed entries are not handed out twice"
+    );
+
+    s.mark_delivered(claimed[0].id, t).await.unwrap();
+    s.mark_delivered(claimed[0].id, secs(t, 5)).await.unwrap();
+    assert_eq!(
+        s.fail_delivery(claimed[0].id, t, "late").await.unwrap(),
+        DeliveryFailure::AlreadyDelivered
+    );
+    // Failures back off 10 s, 20 s, then the entry is dead.
+    assert_eq!(
+        s.fail_delivery(claimed[1].id, t, "503").await.unwrap(),
+        DeliveryFailure::Retry { at: secs(t, 10) }
+    );
+    assert!(
+        s.claim_outbox("d1", secs(t, 9), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = s.claim_outbox("d1", secs(t, 10), 10).await.unwrap();
+    assert_eq!(
+        again.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![claimed[1].id]
+    );
+    assert_eq!(again[0].attempts, 1);
+    assert_eq!(
+        s.fail_delivery(claimed[1].id, secs(t, 10), "503")
+            .await
+            .unwrap(),
+        DeliveryFailure::Retry { at: secs(t, 30) }
+    );
+    // A claim that lapses (dispatcher died) makes the entry claimable again.
+    let c = s.claim_outbox("d-dead", secs(t, 30), 10).await.unwrap();
+    assert_eq!(c.len(), 1);
+    assert!(
+        s.claim_outbox("d2", secs(t, 90), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let c = s.claim_outbox("d2", secs(t, 91), 10).await.unwrap();
+    assert_eq!(c.len(), 1);
+    assert_eq!(
+        s.fail_delivery(c[0].id, secs(t, 91), "timeout")
+            .await
+            .unwrap(),
+        DeliveryFailure::Dead
+    );
+    assert!(
+        s.claim_outbox("d2", secs(t, 1_000_000), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let entries = s.outbox_entries(a, 10).await.unwrap();
+    let dead = entries.iter().find(|e| e.id == claimed[1].id).unwrap();
+    assert_eq!(
+        (dead.state, dead.attempts, dead.last_error.as_deref()),
+        (OutboxState::Dead, 3, Some("timeout"))
+    );
+    let done = entries.iter().find(|e| e.id == claimed[0].id).unwrap();
+    assert_eq!(
+        (done.state, done.delivered_at),
+        (OutboxState::Delivered, Some(t))
+    );
+    assert_eq!(s.pending_outbox_count().await.unwrap(), 0);
+    assert!(matches!(
+        s.mark_delivered(nis2_store::OutboxId(i64::MAX), t).await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+async fn dashboard_summary(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let now = ts("2026-06-27T10:00:00Z");
+    let empty = s.dashboard_summary(a, now).await.unwrap();
+    assert_eq!(
+        (
+            empty.total_vendors,
+            empty.scanned_this_month,
+            empty.critical_risks
+        ),
+        (0, 0, 0)
+    );
+    assert_eq!(empty.average_score, None);
+
+    // Scores 95 (A, this month), 91 (A, last month), 85 (B), 72 (C), 20 (F, critical), one unscanned.
+    let cases = [
+        ("a1.example", 95, "2026-06-01T00:00:00Z"),
+        ("a2.example", 91, "2026-05-31T23:59:59Z"),
+        ("b.example", 85, "2026-06-15T00:00:00Z"),
+        ("c.example", 72, "2026-06-20T00:00:00Z"),
+        ("f.example", 20, "2026-06-27T09:00:00Z"),
+    ];
+    for (d, score, at) in cases {
+        let v = vendor(s, a, d).await;
+        record(s, a, v, d, score, ts(at)).await;
+    }
+    vendor(s, a, "new.example").await;
+    let other = account(s, "Other").await;
+    let ov = vendor(s, other, "o.example").await;
+    record(s, other, ov, "o.example", 10, now).await;
+
+    let d = s.dashboard_summary(a, now).await.unwrap();
+    assert_eq!(d.total_vendors, 6);
+    assert_eq!(d.scanned_this_month, 4);
+    assert_eq!(d.critical_risks, 1);
+    // (95 + 91 + 85 + 72 + 20) / 5 = 72.6 -> 73
+    assert_eq!(d.average_score, Some(73));
+    let g = d.grade_distribution;
+    assert_eq!((g.A, g.B, g.C, g.D, g.F), (2, 1, 1, 0, 1));
+    // In July nothing was scanned "this month".
+    assert_eq!(
+        s.dashboard_summary(a, ts("2026-07-01T00:00:00Z"))
+            .await
+            .unwrap()
+            .scanned_this_month,
+        0
+    );
+    let json = serde_json::to_value(&d).unwrap();
+    assert_eq!(json["grade_distribution"]["A"], 2);
+    assert_eq!(json["average_score"], 73);
+}
+
+async fn api_tokens(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let b = account(s, "Beta").await;
+    let issued = s.create_api_token(a, "ci", ts(NOW)).await.unwrap();
+    assert!(issued.secret.starts_with("nis2_"));
+    assert_eq!(issued.secret.len(), 5 + 64);
+    assert!(issued.secret[5..].chars().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(issued.token.prefix, issued.secret[..13]);
+    assert!(!format!("{issued:?}").contains(&issued.secret[5..]));
+    let second = s.create_api_token(a, "laptop", ts(NOW)).await.unwrap();
+    assert_ne!(second.secret, issued.secret);
+    s.create_api_token(b, "theirs", ts(NOW)).await.unwrap();
+
+    let owner = s
+        .authenticate_token(&issued.secret, secs(ts(NOW), 60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((owner.account_id, owner.token_id), (a, issued.token.id));
+    let list = s.list_api_tokens(a).await.unwrap();
+    assert_eq!(list.len(), 2);
+    let t = list.iter().find(|t| t.id == issued.token.id).unwrap();
+    assert_eq!(t.last_used_at, Some(secs(ts(NOW), 60)));
+    assert_eq!(t.name, "ci");
+
+    // Wrong, truncated, altered, foreign-prefix tokens: nothing.
+    let mut altered = issued.secret.clone();
+    altered.pop();
+    altered.push(if issued.secret.ends_with('0') {
+        '1'
+    } else {
+        '0'
+    });
+    for bad in [
+        "",
+        "nis2_",
+        &issued.secret[..40],
+        &altered,
+        &issued.secret[5..],
+        "Bearer x",
+    ] {
+        assert_eq!(
+            s.authenticate_token(bad, ts(NOW)).await.unwrap(),
+            None,
+            "{bad:?}"
+        );
+    }
+    s.revoke_api_token(a, issued.token.id, secs(ts(NOW), 120))
+        .await
+        .unwrap();
+    s.revoke_api_token(a, issued.token.id, secs(ts(NOW), 999))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.authenticate_token(&issued.secret, ts(NOW)).await.unwrap(),
+        None
+    );
+    let t = s
+        .list_api_tokens(a)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.id == issued.token.id)
+        .unwrap();
+    assert_eq!(t.revoked_at, Some(secs(ts(NOW), 120)));
+    assert!(
+        s.authenticate_token(&second.secret, ts(NOW))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(matches!(
+        s.create_api_token(a, "", ts(NOW)).await,
+        Err(Error::Invalid { .. })
+    ));
+    assert!(matches!(
+        s.create_api_token(AccountId(Uuid::new_v4()), "x", ts(NOW))
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+async fn webhook_endpoints(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    assert_eq!(s.webhook_endpoint(a).await.unwrap(), None);
+    let e = s
+        .set_webhook_endpoint(a, "https://hooks.example/nis2", "k1", ts(NOW))
+        .await
+        .unwrap();
+    assert_eq!(
+        (e.url.as_str(), e.secret.as_str(), e.created_at),
+        ("https://hooks.example/nis2", "k1", ts(NOW))
+    );
+    assert!(!format!("{e:?}").contains("k1"));
+    let later = secs(ts(NOW), 60);
+    let e2 = s
+        .set_webhook_endpoint(a, "http://127.0.0.1:9/x", "k2", later)
+        .await
+        .unwrap();
+    assert_eq!(
+        (e2.created_at, e2.updated_at, e2.secret.as_str()),
+        (ts(NOW), later, "k2")
+    );
+    assert_eq!(s.webhook_endpoint(a).await.unwrap(), Some(e2));
+    assert!(s.delete_webhook_endpoint(a).await.unwrap());
+    assert_eq!(s.webhook_endpoint(a).await.unwrap(), None);
+    let ghost = AccountId(Uuid::new_v4());
+    assert!(matches!(
+        s.set_webhook_endpoint(ghost, "https://x/", "k", ts(NOW))
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+}
