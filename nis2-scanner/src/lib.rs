@@ -81,13 +81,13 @@ pub mod policy;
 #[cfg(feature = "lab")]
 pub mod lab;
 
+/// DKIM selectors probed by default.
+pub use email::DEFAULT_DKIM_SELECTORS;
 /// The crate's error type, mapped to [`nis2_core::ScanError`] at the port boundary.
 pub use error::Error;
+/// The full scanner (every check group of a domain), its options and its stream results.
+pub use full::{DomainResult, DomainScanner, ScannerOptions};
 /// The target policy, re-exported for convenience.
 pub use policy::{Host, PolicyOptions, ResolvedTarget, ResolverOptions, TargetPolicy};
 /// The TLS scanner, its options and its batch mode.
 pub use scanner::{BatchResult, BatchTarget, ScanOptions, TlsScanner};
-/// The full scanner (every check group of a domain), its options and its stream results.
-pub use full::{DomainResult, DomainScanner, ScannerOptions};
-/// DKIM selectors probed by default.
-pub use email::DEFAULT_DKIM_SELECTORS;

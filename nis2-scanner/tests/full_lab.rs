@@ -8,8 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use nis2_core::observations::{CheckGroup, Observations};
 use nis2_core::{Assessment, CheckId, Grade, History, RiskLevel, Timestamp};
-use nis2_scanner::lab::{EXPOSED_PORTS, LabVendors, VendorKind};
 use nis2_scanner::DomainScanner;
+use nis2_scanner::lab::{EXPOSED_PORTS, LabVendors, VendorKind};
 
 fn now() -> Timestamp {
     let s = SystemTime::now()
