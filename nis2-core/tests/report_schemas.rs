@@ -1,5 +1,6 @@
 //! JUnit XML validated against `testdata/junit.xsd` (with `xmllint`, Debian
-//! package libxml2-utils) and SARIF against `testdata/sarif-2.1.0-subset.schema.json`.
+//! package libxml2-utils) and SARIF against the official OASIS SARIF 2.1.0
+//! JSON schema (Errata 01), `testdata/sarif-schema-2.1.0.json`.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
 mod report_support;
@@ -91,15 +92,34 @@ fn junit_has_one_testcase_per_check_with_failures_and_skips() {
     )));
 }
 
+/// The official schema's identifier (OASIS Standard, Errata 01).
+const SARIF_SCHEMA_ID: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
+
+fn sarif_schema() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(testdata("sarif-schema-2.1.0.json")).unwrap())
+        .unwrap()
+}
+
 fn sarif_validator() -> jsonschema::Validator {
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(testdata("sarif-2.1.0-subset.schema.json")).unwrap(),
-    )
-    .unwrap();
     jsonschema::options()
         .should_validate_formats(true)
-        .build(&schema)
+        .build(&sarif_schema())
         .unwrap()
+}
+
+#[test]
+fn the_sarif_schema_is_the_official_full_one() {
+    // Guards against the schema being swapped for a hand-made subset again:
+    // the OASIS file is JSON Schema draft 04 and defines every SARIF object.
+    let schema = sarif_schema();
+    assert_eq!(schema["id"], SARIF_SCHEMA_ID);
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-04/schema#");
+    let defs = schema["definitions"].as_object().unwrap();
+    assert_eq!(defs.len(), 52, "{:?}", defs.keys().collect::<Vec<_>>());
+    for name in ["run", "result", "toolComponent", "reportingDescriptor", "webResponse"] {
+        assert!(defs.contains_key(name), "{name}");
+    }
 }
 
 #[test]
@@ -138,6 +158,15 @@ fn schema_rejects_malformed_sarif() {
         .unwrap()
         .remove("message");
     assert!(!validator.is_valid(&no_message));
+    let mut bad_time = good_doc.clone();
+    bad_time["runs"][0]["invocations"][0]["endTimeUtc"] = "yesterday".into();
+    assert!(!validator.is_valid(&bad_time), "date-time format checked");
+    let mut bad_index = good_doc.clone();
+    bad_index["runs"][0]["results"][0]["ruleIndex"] = (-2).into();
+    assert!(!validator.is_valid(&bad_index));
+    let mut bad_language = good_doc.clone();
+    bad_language["runs"][0]["language"] = "arabic".into();
+    assert!(!validator.is_valid(&bad_language));
     let mut typo = good_doc;
     typo["runs"][0]["tool"]["driver"]["rule"] = serde_json::json!([]);
     assert!(!validator.is_valid(&typo));
