@@ -3,11 +3,14 @@
 //! failure, and a direct query to a name server (is it answering?).
 
 use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::proto::dnssec::TrustAnchors;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use tokio::net::UdpSocket;
 
@@ -41,11 +44,24 @@ impl DnsFail {
     }
 }
 
-/// A resolver for record lookups, bounded in time.
+/// A resolver for record lookups, bounded in time, and a validating one
+/// for the DNSSEC check.
 #[derive(Clone)]
 pub(crate) struct Dns {
     resolver: TokioResolver,
+    validating: TokioResolver,
     timeout: Duration,
+}
+
+/// What the validating lookup of a zone's SOA said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Validation {
+    /// Every answer record is proven secure from a trust anchor.
+    Secure,
+    /// Answered, but not proven (insecure, bogus or indeterminate), with why.
+    NotSecure(String),
+    /// The lookup failed (a validation failure is one), with why.
+    Failed(String),
 }
 
 impl std::fmt::Debug for Dns {
@@ -57,6 +73,27 @@ impl std::fmt::Debug for Dns {
 impl Dns {
     /// A resolver asking `options.nameservers` (the system's when empty).
     pub(crate) fn new(options: &ResolverOptions) -> Result<Self, Error> {
+        let anchors = if options.dnssec_trust_anchors.trim().is_empty() {
+            TrustAnchors::default()
+        } else {
+            TrustAnchors::from_str(&options.dnssec_trust_anchors).map_err(|e| Error::Config {
+                reason: format!("unusable DNSSEC trust anchors: {e}"),
+            })?
+        };
+        let resolver = Self::build(options, None)?;
+        let validating = Self::build(options, Some(Arc::new(anchors)))?;
+        let attempts = u32::try_from(options.attempts.max(1)).unwrap_or(4);
+        Ok(Self {
+            resolver,
+            validating,
+            timeout: options.timeout.saturating_mul(attempts + 1),
+        })
+    }
+
+    fn build(
+        options: &ResolverOptions,
+        anchors: Option<Arc<TrustAnchors>>,
+    ) -> Result<TokioResolver, Error> {
         let mut builder = if options.nameservers.is_empty() {
             TokioResolver::builder_tokio().map_err(|e| Error::Config {
                 reason: format!("cannot read the system resolver configuration: {e}"),
@@ -83,14 +120,52 @@ impl Dns {
         opts.attempts = options.attempts;
         opts.cache_size = options.cache_size;
         opts.use_hosts_file = ResolveHosts::Never;
-        let resolver = builder.build().map_err(|e| Error::Config {
+        if let Some(a) = anchors {
+            builder = builder.with_trust_anchor(a);
+        }
+        builder.build().map_err(|e| Error::Config {
             reason: format!("cannot build the resolver: {e}"),
-        })?;
-        let attempts = u32::try_from(options.attempts.max(1)).unwrap_or(4);
-        Ok(Self {
-            resolver,
-            timeout: options.timeout.saturating_mul(attempts + 1),
         })
+    }
+
+    /// Looks up the SOA of `zone` with DNSSEC validation against the trust
+    /// anchors, and tells whether the answer is proven secure and whether
+    /// it came with RRSIG records (asked with the DO bit, unlike a query of
+    /// type RRSIG, which servers may answer with nothing).
+    pub(crate) async fn validate(&self, zone: &str) -> (Validation, bool) {
+        let fqdn = format!("{}.", zone.trim_end_matches('.'));
+        let lookup = tokio::time::timeout(
+            self.timeout,
+            self.validating.lookup(fqdn.as_str(), RecordType::SOA),
+        )
+        .await;
+        match lookup {
+            Err(_) => (
+                Validation::Failed(format!("validating SOA query for {zone} timed out")),
+                false,
+            ),
+            Ok(Err(e)) => (
+                Validation::Failed(format!("validating SOA query for {zone}: {e}")),
+                false,
+            ),
+            Ok(Ok(l)) => {
+                let signed = l
+                    .answers()
+                    .iter()
+                    .any(|r| r.record_type() == RecordType::RRSIG);
+                let soa: Vec<_> = l
+                    .answers()
+                    .iter()
+                    .filter(|r| r.record_type() == RecordType::SOA)
+                    .collect();
+                let v = match soa.iter().find(|r| !r.proof.is_secure()) {
+                    None if !soa.is_empty() => Validation::Secure,
+                    None => Validation::NotSecure(format!("no SOA record for {zone}")),
+                    Some(r) => Validation::NotSecure(format!("the SOA of {zone} is {}", r.proof)),
+                };
+                (v, signed)
+            }
+        }
     }
 
     /// Records of type `rtype` at `name` (absolute; a trailing dot is added).

@@ -83,6 +83,11 @@ pub struct ResolverOptions {
     pub attempts: usize,
     /// Answers cached (default 1024; 0 disables the cache, as tests want).
     pub cache_size: u64,
+    /// DNSSEC trust anchors of the DNS group's validating lookup: DNSKEY
+    /// records in zone-file form, one a line (`example. 3600 IN DNSKEY 257 3
+    /// 13 <base64>`). Empty (the default) means the IANA root keys; a lab or
+    /// a private zone gives its own keys.
+    pub dnssec_trust_anchors: String,
 }
 
 impl Default for ResolverOptions {
@@ -92,6 +97,7 @@ impl Default for ResolverOptions {
             timeout: Duration::from_secs(3),
             attempts: 2,
             cache_size: 1024,
+            dnssec_trust_anchors: String::new(),
         }
     }
 }
@@ -112,6 +118,12 @@ impl ResolverOptions {
     /// Sets the cache size (0 disables caching).
     pub fn cache_size(mut self, entries: u64) -> Self {
         self.cache_size = entries;
+        self
+    }
+
+    /// Sets [`ResolverOptions::dnssec_trust_anchors`].
+    pub fn dnssec_trust_anchors(mut self, anchors: impl Into<String>) -> Self {
+        self.dnssec_trust_anchors = anchors.into();
         self
     }
 }

@@ -1,8 +1,11 @@
 //! The DNS group: name servers (and how many answer), CAA with tree
 //! climbing (RFC 8659 §3), DNSSEC facts (DS, DNSKEY, RRSIG present).
 //!
-//! DNSSEC validation is not attempted (`validated` stays `None`): the
-//! resolver is built without hickory's `dnssec-aws-lc-rs` feature.
+//! DNSSEC: DS, DNSKEY and RRSIG presence, and where the zone publishes a
+//! DNSKEY, a validating lookup of its SOA against the configured trust
+//! anchors ([`crate::ResolverOptions::dnssec_trust_anchors`], the IANA root
+//! keys by default): `validated` is `Some(true)` only when the answer is
+//! proven secure.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -12,7 +15,7 @@ use nis2_core::observations::{
     CaaRecord, CheckGroup, DnsObservations, DnssecObservations, ObservationError,
 };
 
-use crate::dns::{Dns, DnsFail, server_answers};
+use crate::dns::{Dns, DnsFail, Validation, server_answers};
 use crate::email::futures_join_all;
 use crate::policy::TargetPolicy;
 
@@ -141,11 +144,30 @@ pub(crate) async fn observe(
                 false
             }
         };
+        let (ds, dnskey, mut rrsig) = (
+            present(ds, "DS"),
+            present(dnskey, "DNSKEY"),
+            present(rrsig, "RRSIG"),
+        );
+        // Nothing to validate in a zone without keys.
+        let validated = if dnskey {
+            let (v, signed) = dns.validate(&zone).await;
+            rrsig |= signed;
+            match v {
+                Validation::Secure => Some(true),
+                Validation::NotSecure(why) | Validation::Failed(why) => {
+                    errors.push(err(zone.clone(), format!("DNSSEC validation: {why}")));
+                    Some(false)
+                }
+            }
+        } else {
+            None
+        };
         obs.dnssec = DnssecObservations {
-            ds: present(ds, "DS"),
-            dnskey: present(dnskey, "DNSKEY"),
-            rrsig: present(rrsig, "RRSIG"),
-            validated: None,
+            ds,
+            dnskey,
+            rrsig,
+            validated,
         };
     }
     (obs, errors)

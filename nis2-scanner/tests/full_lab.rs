@@ -126,8 +126,12 @@ async fn good_vendor_is_flawless() {
     assert_eq!(dns.caa.len(), 1);
     assert_eq!(dns.caa[0].name, domain);
     assert!(dns.caa[0].value.contains("issue"));
-    assert!(dns.dnssec.ds && dns.dnssec.dnskey && dns.dnssec.rrsig);
-    assert_eq!(dns.dnssec.validated, None);
+    assert!(
+        dns.dnssec.ds && dns.dnssec.dnskey && dns.dnssec.rrsig,
+        "{:?}",
+        dns.dnssec
+    );
+    assert_eq!(dns.dnssec.validated, Some(true));
 
     let ports = obs.ports.as_ref().unwrap();
     assert_eq!(ports.scanned, nis2_core::RISKY_PORTS);

@@ -143,3 +143,73 @@ async fn the_scanner_port_maps_refusals() {
         "{err:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dnssec_is_validated_only_against_the_configured_trust_anchors() {
+    let lab = LabVendors::start().await.unwrap();
+    let good = VendorKind::Good.domain();
+    let dns_only = |o: nis2_scanner::ScannerOptions| o.groups([CheckGroup::Dns]);
+
+    // The lab's own anchors: signed and validated.
+    let scanner = DomainScanner::new(dns_only(lab.scanner_options())).unwrap();
+    let obs = scanner.scan(&good).await.unwrap();
+    let s = &obs.dns.as_ref().unwrap().dnssec;
+    assert!(s.ds && s.dnskey && s.rrsig, "{s:?}");
+    assert_eq!(s.validated, Some(true));
+    assert!(obs.errors.is_empty(), "{:#?}", obs.errors);
+
+    // Another key as the only anchor: the same signed zone does not validate.
+    let other = nis2_scanner::lab::LabDnsBuilder::new()
+        .zone("other.test")
+        .sign("other.test")
+        .start()
+        .await
+        .unwrap();
+    assert!(
+        other.trust_anchors().contains("DNSKEY"),
+        "{}",
+        other.trust_anchors()
+    );
+    let mut options = dns_only(lab.scanner_options());
+    options.resolver = options
+        .resolver
+        .clone()
+        .dnssec_trust_anchors(other.trust_anchors());
+    let scanner = DomainScanner::new(options).unwrap();
+    let obs = scanner.scan(&good).await.unwrap();
+    let s = &obs.dns.as_ref().unwrap().dnssec;
+    assert!(s.ds && s.dnskey, "{s:?}");
+    assert_eq!(s.validated, Some(false));
+    assert!(
+        obs.errors
+            .iter()
+            .any(|e| e.group == CheckGroup::Dns && e.message.starts_with("DNSSEC validation:")),
+        "{:#?}",
+        obs.errors
+    );
+    let findings = nis2_core::evaluate(&obs, nis2_core::Timestamp::UNIX_EPOCH).unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.check_id == nis2_core::CheckId::DnsDnssecMissing && f.failed()),
+        "{findings:#?}"
+    );
+
+    // The weak-mail vendor's zone is unsigned: nothing to validate.
+    let scanner = DomainScanner::new(dns_only(lab.scanner_options())).unwrap();
+    let obs = scanner.scan(&VendorKind::WeakMail.domain()).await.unwrap();
+    let s = &obs.dns.as_ref().unwrap().dnssec;
+    assert!(!s.ds && !s.dnskey && !s.rrsig);
+    assert_eq!(s.validated, None);
+
+    // Garbage anchors are a configuration error, not a silent default.
+    let mut options = lab.scanner_options();
+    options.resolver = options
+        .resolver
+        .clone()
+        .dnssec_trust_anchors("not a DNSKEY");
+    assert!(matches!(
+        DomainScanner::new(options),
+        Err(Error::Config { .. })
+    ));
+}

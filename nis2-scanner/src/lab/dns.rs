@@ -5,6 +5,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use hickory_proto::dnssec::crypto::EcdsaSigningKey;
+use hickory_proto::dnssec::rdata::{DNSKEY, DNSSECRData, DS};
+use hickory_proto::dnssec::{Algorithm, DigestType, DnssecSigner, SigningKey};
 use hickory_proto::rr::rdata::{A, AAAA, CNAME, MX, NS, SOA, TXT};
 use hickory_proto::rr::{LowerName, Name, RData, Record};
 use hickory_server::Server;
@@ -40,6 +43,7 @@ const SERIAL: u32 = 1;
 #[derive(Debug, Default, Clone)]
 pub struct LabDnsBuilder {
     zones: Vec<Name>,
+    signed: Vec<Name>,
     records: Vec<Record>,
     errors: Vec<String>,
 }
@@ -60,6 +64,21 @@ impl LabDnsBuilder {
     pub fn zone(mut self, origin: &str) -> Self {
         match name(origin) {
             Ok(n) if !self.zones.contains(&n) => self.zones.push(n),
+            Ok(_) => {}
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Signs a zone (added with [`LabDnsBuilder::zone`]) with DNSSEC: a fresh
+    /// ECDSA P-256 key (flags 257, one key signs everything), its DNSKEY, a
+    /// DS record for it, and RRSIGs over every RRset, served to queries with
+    /// the DO bit. The lab holds no parent zone, so the DS record is served
+    /// at the zone's apex, where a stub resolver asking this server finds
+    /// it; [`LabDns::trust_anchors`] gives the key as the trust anchor.
+    pub fn sign(mut self, origin: &str) -> Self {
+        match name(origin) {
+            Ok(n) if !self.signed.contains(&n) => self.signed.push(n),
             Ok(_) => {}
             Err(e) => self.errors.push(e),
         }
@@ -143,8 +162,12 @@ impl LabDnsBuilder {
         let lab = |reason: String| Error::Lab { reason };
         let mut handlers: BTreeMap<Name, InMemoryZoneHandler> = BTreeMap::new();
         for origin in &self.zones {
-            let mut h =
-                InMemoryZoneHandler::empty(origin.clone(), ZoneType::Primary, AxfrPolicy::Deny);
+            let mut h = InMemoryZoneHandler::empty(
+                origin.clone(),
+                ZoneType::Primary,
+                AxfrPolicy::Deny,
+                None,
+            );
             let ns = name(&format!("ns.{origin}")).map_err(lab)?;
             let rname = name(&format!("hostmaster.{origin}")).map_err(lab)?;
             let soa = SOA::new(ns.clone(), rname, SERIAL, 3600, 600, 86400, TTL);
@@ -177,6 +200,13 @@ impl LabDnsBuilder {
                 return Err(lab(format!("record at {owner} was refused by zone {zone}")));
             }
         }
+        let mut anchors = String::new();
+        for origin in &self.signed {
+            let handler = handlers
+                .get_mut(origin)
+                .ok_or_else(|| lab(format!("signed zone {origin} was never added")))?;
+            anchors.push_str(&sign_zone(handler, origin).map_err(lab)?);
+        }
         let mut catalog = Catalog::new();
         for (origin, handler) in handlers {
             let handler: Arc<dyn ZoneHandler> = Arc::new(handler);
@@ -197,6 +227,7 @@ impl LabDnsBuilder {
                     server.register_listener(tcp, Duration::from_secs(5), 4096);
                     return Ok(LabDns {
                         addr,
+                        anchors,
                         _server: server,
                     });
                 }
@@ -207,9 +238,43 @@ impl LabDnsBuilder {
     }
 }
 
+/// Signs `handler`'s zone with a fresh key; returns the key as a trust
+/// anchor line (zone-file DNSKEY form).
+fn sign_zone(handler: &mut InMemoryZoneHandler, origin: &Name) -> Result<String, String> {
+    let fail = |what: &str, e: &dyn std::fmt::Display| format!("DNSSEC {what} for {origin}: {e}");
+    let alg = Algorithm::ECDSAP256SHA256;
+    let pkcs8 = EcdsaSigningKey::generate_pkcs8(alg).map_err(|e| fail("key generation", &e))?;
+    let key = EcdsaSigningKey::from_pkcs8(&pkcs8, alg).map_err(|e| fail("key", &e))?;
+    let public = key.to_public_key().map_err(|e| fail("public key", &e))?;
+    let dnskey = DNSKEY::from_key(&public);
+    let ds = DS::from_key(&public, origin, DigestType::SHA256).map_err(|e| fail("DS", &e))?;
+    handler.upsert_mut(
+        Record::from_rdata(origin.clone(), TTL, RData::DNSSEC(DNSSECRData::DS(ds))),
+        SERIAL,
+    );
+    let anchor = Record::from_rdata(
+        origin.clone(),
+        TTL,
+        RData::DNSSEC(DNSSECRData::DNSKEY(dnskey.clone())),
+    )
+    .to_string();
+    let signer = DnssecSigner::new(
+        dnskey,
+        Box::new(key),
+        origin.clone(),
+        std::time::Duration::from_secs(7 * 86400),
+    );
+    handler
+        .add_zone_signing_key_mut(signer)
+        .map_err(|e| fail("signing key", &e))?;
+    handler.secure_zone_mut().map_err(|e| fail("signing", &e))?;
+    Ok(format!("{anchor}\n"))
+}
+
 /// A running lab DNS server; stops when dropped.
 pub struct LabDns {
     addr: SocketAddr,
+    anchors: String,
     // Dropping the server drops its task set, which aborts the tasks.
     _server: Server<Catalog>,
 }
@@ -226,5 +291,12 @@ impl LabDns {
     /// Where it listens (UDP and TCP).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The DNSKEYs of the signed zones as trust anchors, one zone-file
+    /// DNSKEY record a line (empty when no zone is signed); give them to
+    /// [`crate::ResolverOptions::dnssec_trust_anchors`].
+    pub fn trust_anchors(&self) -> &str {
+        &self.anchors
     }
 }

@@ -10,17 +10,17 @@
 //! Every vendor but the one named for it has the good vendor's site or
 //! mail set-up, so each weak vendor shows its own weaknesses only.
 //!
-//! DNSSEC: the good vendor's zone carries DS, DNSKEY and RRSIG records as
-//! opaque data (the lab server is built without hickory's DNSSEC feature and
-//! does not sign), so the scanner sees them present; validation is not
-//! attempted by the scanner (`validated` stays `None`).
+//! DNSSEC: every zone but the weak-mail vendor's is signed by the lab DNS
+//! server (ECDSA P-256, DS at the apex as the lab has no parent zone), and
+//! [`LabVendors::scanner_options`] trusts those keys, so the scanner's
+//! validating lookup succeeds for them.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use hickory_proto::rr::rdata::{CAA, NS, NULL};
-use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_proto::rr::rdata::{CAA, NS};
+use hickory_proto::rr::{Name, RData};
 use rustls::pki_types::CertificateDer;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -320,25 +320,6 @@ fn caa(d: LabDnsBuilder, domain: &str) -> Result<LabDnsBuilder, Error> {
     ))
 }
 
-fn dnssec_records(d: LabDnsBuilder, domain: &str) -> LabDnsBuilder {
-    let opaque = |code: RecordType, bytes: &[u8]| RData::Unknown {
-        code,
-        rdata: NULL::with(bytes.to_vec()),
-    };
-    // Well-formed shapes (flags/protocol/algorithm 13, key tag/alg/digest type 2),
-    // with filler key and digest bytes: present, not valid.
-    let mut dnskey = vec![0x01, 0x01, 3, 13];
-    dnskey.extend([0x5a; 64]);
-    let mut ds = vec![0x30, 0x39, 13, 2];
-    ds.extend([0xa5; 32]);
-    let mut rrsig = vec![0, 48, 13, 2, 0, 0, 0x0e, 0x10];
-    rrsig.extend([0x68, 0, 0, 0, 0x66, 0, 0, 0, 0x30, 0x39]);
-    rrsig.extend([0x11; 64]);
-    d.rdata(domain, opaque(RecordType::DNSKEY, &dnskey))
-        .rdata(domain, opaque(RecordType::DS, &ds))
-        .rdata(domain, opaque(RecordType::RRSIG, &rrsig))
-}
-
 impl LabVendors {
     /// Starts every vendor and the DNS server. Must be called inside a
     /// multi-threaded tokio runtime.
@@ -433,7 +414,7 @@ impl LabVendors {
             // CAA, DNSSEC records, a second name server.
             if kind != VendorKind::WeakMail {
                 z = caa(z, &domain)?;
-                z = dnssec_records(z, &domain);
+                z = z.sign(&domain);
                 z = z
                     .rdata(&domain, RData::NS(NS(name(&format!("ns2.{domain}"))?)))
                     .ip(&format!("ns2.{domain}"), IpAddr::V4(Ipv4Addr::LOCALHOST));
@@ -636,7 +617,8 @@ impl LabVendors {
             .resolver(
                 ResolverOptions::default()
                     .nameservers([self.dns_addr()])
-                    .cache_size(0),
+                    .cache_size(0)
+                    .dnssec_trust_anchors(self.dns.trust_anchors()),
             )
             .allow_private(true)
             .extra_root(self.root_ca())
