@@ -5,7 +5,7 @@
 mod report_support;
 
 use nis2_core::i18n::Lang;
-use nis2_core::report::{self, Format};
+use nis2_core::report::{self, Format, PortfolioInput, PortfolioVendor};
 use report_support::*;
 
 #[test]
@@ -17,40 +17,59 @@ fn samples_are_what_the_snapshots_assume() {
     assert!(w.grade >= nis2_core::Grade::D);
 }
 
+/// Every text format, for the good and the weak vendor, in every language:
+/// 6 formats × 2 vendors × 9 languages snapshots. (The PDF has the same
+/// content as the HTML, from the same model; it is checked by extracting
+/// its text in `report_pdf.rs`, as a byte snapshot of it would say nothing.)
 #[test]
-fn english_snapshots_of_every_text_format() {
-    for (name, a, v) in [
-        ("good", good(), good_vendor()),
-        ("weak", weak(), weak_vendor()),
-    ] {
-        let i = input(&a, v);
-        insta::assert_snapshot!(format!("{name}_en_html"), report::html(&i, Lang::En));
-        insta::assert_snapshot!(format!("{name}_en_md"), report::markdown(&i, Lang::En));
-        insta::assert_snapshot!(
-            format!("{name}_en_json"),
-            report::json(&i, Lang::En).unwrap()
-        );
-        insta::assert_snapshot!(format!("{name}_en_csv"), report::csv(&i, Lang::En));
-        insta::assert_snapshot!(format!("{name}_en_junit"), report::junit(&i, Lang::En));
-        insta::assert_snapshot!(
-            format!("{name}_en_sarif"),
-            report::sarif(&i, Lang::En).unwrap()
-        );
+fn snapshots_of_every_format_vendor_and_language() {
+    let (g, w) = (good(), weak());
+    for (name, a, v) in [("good", &g, good_vendor()), ("weak", &w, weak_vendor())] {
+        let i = input(a, v);
+        for lang in Lang::ALL {
+            for format in Format::ALL.into_iter().filter(|f| *f != Format::Pdf) {
+                let bytes = report::render(&i, lang, format).unwrap().bytes;
+                insta::assert_snapshot!(
+                    format!("{name}_{lang}_{}", format.as_str()),
+                    String::from_utf8(bytes).unwrap()
+                );
+            }
+        }
     }
 }
 
+/// The portfolio report of the good, the weak and a not yet scanned vendor,
+/// with overdue remediation, in every language.
 #[test]
-fn html_and_markdown_snapshots_in_every_language() {
-    let w = weak();
-    let g = good();
+fn portfolio_html_snapshots_in_every_language() {
+    let (g, w) = (good(), weak());
+    let since = [(w.remediation_steps[0].check_id, now().plus_days(-40))];
+    let vendors = [
+        PortfolioVendor {
+            vendor: good_vendor(),
+            assessment: Some(&g),
+            failing_since: &[],
+        },
+        PortfolioVendor {
+            vendor: weak_vendor(),
+            assessment: Some(&w),
+            failing_since: &since,
+        },
+        PortfolioVendor {
+            vendor: report::VendorRef::new("new.example"),
+            assessment: None,
+            failing_since: &[],
+        },
+    ];
+    let input = PortfolioInput {
+        account: "Beispiel Energie AG",
+        generated_at: now().plus_days(1),
+        vendors: &vendors,
+    };
     for lang in Lang::ALL {
         insta::assert_snapshot!(
-            format!("i18n_weak_{lang}_html"),
-            report::html(&input(&w, weak_vendor()), lang)
-        );
-        insta::assert_snapshot!(
-            format!("i18n_good_{lang}_md"),
-            report::markdown(&input(&g, good_vendor()), lang)
+            format!("portfolio_{lang}_html"),
+            report::portfolio_html(&input, lang)
         );
     }
 }

@@ -243,7 +243,23 @@ fn pdf_in_every_language_holds_vendor_grade_and_every_finding_title() {
 fn arabic_pdf_text_is_shaped_and_right_to_left() {
     let w = weak();
     let bytes = report::pdf(&input(&w, weak_vendor()), Lang::Ar).unwrap();
-    let text = check_pdf(&bytes, "ar-shaping").reading;
+    let extracted = check_pdf(&bytes, "ar-shaping");
+    let text = extracted.reading;
+    // Latin tokens inside the Arabic text, and the English evidence, keep
+    // their own left-to-right order on the page. The content stream holds
+    // the glyphs of a line in visual order, so a neutral character the bidi
+    // algorithm moved to the wrong side (`+all` shown as `all+`, `/.git`
+    // as `git/.`) would show here.
+    for token in [
+        "-all",
+        "~all",
+        "(EC)DHE",
+        "/.git/HEAD and /.env not exposed",
+        "_smtp._tls",
+        "/.well-known/security.txt",
+    ] {
+        assert_contains(&extracted.raw, token, "ar visual order");
+    }
     // The glyphs map back to the base Arabic letters (no presentation forms,
     // which a PDF without shaping or ToUnicode would show).
     assert!(

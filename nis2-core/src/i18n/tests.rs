@@ -219,3 +219,73 @@ fn fill_replaces_known_and_keeps_unknown_placeholders() {
     assert_eq!(fill("{a}{zz}", &[("a", "1")]), "1{zz}");
     assert_eq!(fill("", &[]), "");
 }
+
+/// Whether `c` is an Arabic letter or mark (not an Arabic-Indic digit or
+/// Arabic punctuation, which belong to the token they touch).
+fn is_arabic_letter(c: char) -> bool {
+    matches!(c, '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}')
+        && !matches!(c, '\u{0660}'..='\u{0669}' | '،' | '؛' | '؟')
+}
+
+/// Latin technical tokens inside Arabic text (`+all`, `/.git`, `_dmarc`)
+/// must not start or end with a neutral character (`+ ? - ~ / . _ …`): in a
+/// right-to-left paragraph the bidi algorithm puts such a character on the
+/// wrong side of the token (`+all` shows as `all+`). A left-to-right mark
+/// (U+200E) next to it keeps it inside the token.
+fn misordered_latin_tokens(s: &str) -> Vec<String> {
+    const LRM: char = '\u{200E}';
+    let mut bad = Vec::new();
+    for token in s.split(|c: char| c.is_whitespace() || is_arabic_letter(c)) {
+        if !token.chars().any(|c| c.is_ascii_alphanumeric() || c == '{') {
+            continue;
+        }
+        // Opening brackets and a right-to-left mark belong to the Arabic
+        // side, as do closing brackets and sentence punctuation.
+        // A bracket that closes inside the token is part of it: `(EC)DHE`.
+        let mut core = token.trim_start_matches('\u{200F}');
+        let inner_bracket = core
+            .find(')')
+            .is_some_and(|i| core[i + 1..].starts_with(|c: char| c.is_ascii_alphanumeric()));
+        if !inner_bracket {
+            core = core.trim_start_matches(['(', '[', '«', '\u{200F}']);
+        }
+        for _ in 0..2 {
+            core = core
+                .strip_suffix(['.', ',', ':', ';', '،', '؛'])
+                .unwrap_or(core);
+            core = core.trim_end_matches([')', ']', '»']);
+        }
+        let ok_edge =
+            |c: Option<char>| c.is_none_or(|c| c.is_alphanumeric() || matches!(c, '{' | '}' | LRM));
+        if !ok_edge(core.chars().next()) || !ok_edge(core.chars().last()) {
+            bad.push(core.to_owned());
+        }
+    }
+    bad
+}
+
+#[test]
+fn arabic_latin_tokens_keep_their_order_right_to_left() {
+    let mut problems = Vec::new();
+    for (key, s) in Lang::Ar.texts().entries() {
+        for token in misordered_latin_tokens(s) {
+            problems.push(format!("{key}: {token:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn misordered_latin_token_check_finds_what_it_should() {
+    assert_eq!(misordered_latin_tokens("ينتهي بـ -all."), ["-all"]);
+    assert_eq!(
+        misordered_latin_tokens("إلى /.git و _dmarc"),
+        ["/.git", "_dmarc"]
+    );
+    assert_eq!(misordered_latin_tokens("(rua=mailto:...).").len(), 1);
+    assert_eq!(misordered_latin_tokens("المؤقت (EC)DHE فقط"), ["(EC)DHE"]);
+    assert!(misordered_latin_tokens("المؤقت \u{200E}(EC)DHE فقط").is_empty());
+    assert!(misordered_latin_tokens("ينتهي بـ \u{200E}-all.").is_empty());
+    assert!(misordered_latin_tokens("(\u{200F}TLS 1.2 أو 1.3) و {score}/١٠٠،").is_empty());
+    assert!(misordered_latin_tokens("max-age=31536000; includeSubDomains").is_empty());
+}

@@ -6,7 +6,7 @@ use crate::Timestamp;
 use crate::assessment::Assessment;
 use crate::i18n::{Direction, Lang, fill};
 
-use super::{VendorRef, escape_xml, finding_of};
+use super::{VendorRef, escape_xml, finding_of, ltr_run};
 
 /// Days the vendor is given to confirm the letter in writing.
 pub const CONFIRMATION_DAYS: i64 = 14;
@@ -195,7 +195,7 @@ pub fn letter(input: &LetterInput<'_>, lang: Lang) -> Letter {
             it.priority
         );
         if !it.evidence.is_empty() {
-            let _ = writeln!(text, "   {}: {}", l.evidence, it.evidence);
+            let _ = writeln!(text, "   {}: {}", l.evidence, ltr_run(lang, &it.evidence));
         }
         let _ = writeln!(text, "   {}: {}", l.action, it.action);
         let _ = writeln!(text, "   {}\n", it.deadline);
@@ -247,9 +247,9 @@ pub fn letter(input: &LetterInput<'_>, lang: Lang) -> Letter {
         if !it.evidence.is_empty() {
             let _ = writeln!(
                 md,
-                "   - {}: `{}`",
+                "   - {}: {}",
                 l.evidence,
-                it.evidence.replace('`', "'")
+                ltr_run(lang, &format!("`{}`", it.evidence.replace('`', "'")))
             );
         }
         let _ = writeln!(md, "   - {}: {}", l.action, it.action);
@@ -348,6 +348,6 @@ const LETTER_CSS: &str = "body{font-family:'Noto Sans','Noto Sans Arabic','DejaV
 h1{font-size:1.15rem;margin:1.5rem 0}\
 .from,.to,.date{margin:0 0 1rem}.date{color:#444}\
 ol.findings li{margin:0 0 1rem}dl{margin:.3rem 0;display:grid;grid-template-columns:max-content 1fr;gap:.15rem .8rem}\
-dt{font-weight:600}dd{margin:0}code{font-size:.85em;word-break:break-all}\
+dt{font-weight:600}dd{margin:0}code{font-size:.85em;word-break:break-all;unicode-bidi:plaintext}\
 .due{margin:.2rem 0;font-weight:600}.note{color:#555;font-size:.85rem;border-top:1px solid #ccc;padding-top:.5rem}\
 @media print{.letter{margin:0;max-width:none}}";

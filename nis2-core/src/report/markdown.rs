@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use crate::i18n::Lang;
 
-use super::{ReportInput, model};
+use super::{ReportInput, ltr_run, model};
 
 /// Escapes a table cell: pipes and line breaks would end it.
 fn cell(s: &str) -> String {
@@ -84,7 +84,7 @@ pub fn markdown(input: &ReportInput<'_>, lang: Lang) -> String {
             f.outcome,
             f.severity,
             f.penalty,
-            cell(&f.evidence)
+            ltr_run(lang, &cell(&f.evidence))
         );
     }
     if !m.not_assessed.is_empty() {

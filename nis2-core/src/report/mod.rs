@@ -642,6 +642,18 @@ pub(crate) fn model(input: &ReportInput<'_>, lang: Lang) -> Model {
     }
 }
 
+/// Marks a left-to-right run (the scanner's evidence, in English) inside
+/// right-to-left plain text or Markdown with a left-to-right mark on each
+/// side, so its leading and trailing punctuation stays where it belongs
+/// (`/.git/HEAD` would otherwise show as `git/HEAD/.`). Left-to-right
+/// languages get the text unchanged.
+pub(crate) fn ltr_run(lang: Lang, s: &str) -> String {
+    match lang.direction() {
+        crate::i18n::Direction::Rtl if !s.is_empty() => format!("\u{200E}{s}\u{200E}"),
+        _ => s.to_owned(),
+    }
+}
+
 /// Escapes text for HTML and XML content and attribute values.
 pub(crate) fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
