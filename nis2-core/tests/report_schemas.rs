@@ -117,7 +117,13 @@ fn the_sarif_schema_is_the_official_full_one() {
     assert_eq!(schema["$schema"], "http://json-schema.org/draft-04/schema#");
     let defs = schema["definitions"].as_object().unwrap();
     assert_eq!(defs.len(), 52, "{:?}", defs.keys().collect::<Vec<_>>());
-    for name in ["run", "result", "toolComponent", "reportingDescriptor", "webResponse"] {
+    for name in [
+        "run",
+        "result",
+        "toolComponent",
+        "reportingDescriptor",
+        "webResponse",
+    ] {
         assert!(defs.contains_key(name), "{name}");
     }
 }
