@@ -49,7 +49,12 @@ pub(crate) struct JwtVerifier {
     hs256: Option<DecodingKey>,
     keys: RwLock<Keys>,
     jwks_url: Option<String>,
-    last_fetch: std::sync::Mutex<Option<Instant>>,
+    /// When the keys were last fetched successfully.
+    fetched_at: std::sync::Mutex<Instant>,
+    /// When a fetch was last tried.
+    last_try: std::sync::Mutex<Instant>,
+    refresh: Duration,
+    max_age: Duration,
     audiences: Vec<String>,
     issuers: Vec<String>,
     leeway: u64,
@@ -113,7 +118,10 @@ impl JwtVerifier {
                 .map(|s| DecodingKey::from_secret(s.as_bytes())),
             keys: RwLock::new(keys),
             jwks_url,
-            last_fetch: std::sync::Mutex::new(Some(Instant::now())),
+            fetched_at: std::sync::Mutex::new(Instant::now()),
+            last_try: std::sync::Mutex::new(Instant::now()),
+            refresh: config.jwks_refresh,
+            max_age: config.jwks_max_age,
             audiences: config.audiences.clone(),
             issuers: config.issuers.clone(),
             leeway: config.leeway.as_secs(),
@@ -137,27 +145,34 @@ impl JwtVerifier {
             None if keys.len() == 1 => keys.first().map(|(_, e)| e.clone()),
             None => None,
         };
-        if let Some(found) = pick(&*self.keys.read().await) {
-            return Some(found);
+        let found = pick(&*self.keys.read().await);
+        let Some(url) = self.jwks_url.as_ref() else {
+            return found;
+        };
+        let stale = lock(&self.fetched_at).elapsed() >= self.max_age;
+        if found.is_some() && !stale {
+            return found;
         }
-        // An unknown key id: the issuer may have rotated keys; refetch, at most once a minute.
-        let url = self.jwks_url.as_ref()?;
+        // An unknown key id (the issuer may have rotated its keys) or old
+        // keys: fetch again, but not more often than `refresh`.
         {
-            let mut last = self.last_fetch.lock().unwrap_or_else(|e| e.into_inner());
-            if last.is_some_and(|t| t.elapsed() < Duration::from_secs(60)) {
-                return None;
+            let mut last = lock(&self.last_try);
+            if last.elapsed() < self.refresh {
+                return found;
             }
-            *last = Some(Instant::now());
+            *last = Instant::now();
         }
         match fetch_jwks(&self.http, url).await {
             Ok(keys) => {
+                tracing::info!(url = %url, keys = keys.len(), "JWKS fetched");
                 let mut guard = self.keys.write().await;
                 *guard = keys;
+                *lock(&self.fetched_at) = Instant::now();
                 pick(&guard)
             }
             Err(e) => {
-                tracing::warn!(error = %e, "JWKS refresh failed");
-                None
+                tracing::warn!(error = %e, "JWKS refresh failed; keeping the keys we have");
+                found
             }
         }
     }
@@ -228,17 +243,52 @@ impl JwtVerifier {
     }
 }
 
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The largest JWKS document read (a key set is a few KiB).
+const MAX_JWKS_BYTES: usize = 1 << 20;
+
 async fn fetch_jwks(http: &reqwest::Client, url: &str) -> Result<Keys, AuthSetupError> {
-    let text = http
+    let fail = |what: &str, e: &dyn std::fmt::Display| {
+        AuthSetupError::Jwks(format!("cannot {what} {url}: {e}"))
+    };
+    let mut response = http
         .get(url)
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| AuthSetupError::Jwks(format!("cannot fetch {url}: {e}")))?
-        .text()
+        .map_err(|e| fail("fetch", &error_chain(&e)))?;
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|e| AuthSetupError::Jwks(format!("cannot read {url}: {e}")))?;
+        .map_err(|e| fail("read", &error_chain(&e)))?
+    {
+        if body.len() + chunk.len() > MAX_JWKS_BYTES {
+            return Err(fail("read", &"the document is larger than 1 MiB"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let text = String::from_utf8(body).map_err(|e| fail("read", &e))?;
     parse_jwks(&text)
+}
+
+/// An error and its causes, `: `-separated (reqwest's own message leaves
+/// out why a request failed).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        cause = c.source();
+    }
+    out
 }
 
 /// Keeps the subject → account mapping warm, so a JWT does not cost a

@@ -79,8 +79,8 @@ pub enum JwksSource {
     /// A JWKS JSON file, read at start-up.
     File(PathBuf),
     /// A JWKS URL (e.g. Supabase's `…/auth/v1/.well-known/jwks.json`), fetched
-    /// at start-up and again (at most once a minute) when a token names an
-    /// unknown key id.
+    /// at start-up and again when a token names an unknown key id or the keys
+    /// are old (see [`AuthConfig::jwks_refresh`] and [`AuthConfig::jwks_max_age`]).
     Url(String),
     /// A JWKS JSON document given inline.
     Inline(String),
@@ -104,6 +104,15 @@ pub struct AuthConfig {
     pub leeway: Duration,
     /// Accept long-lived `nis2_…` API tokens (default `true`).
     pub api_tokens: bool,
+    /// With a JWKS URL: the shortest time between two fetches (default 60 s).
+    /// A token naming an unknown key id triggers a fetch (the issuer may have
+    /// rotated its keys), but never more often than this, so made-up key ids
+    /// cannot flood the issuer.
+    pub jwks_refresh: Duration,
+    /// With a JWKS URL: keys older than this are fetched again at the next
+    /// token (default 1 hour), so keys the issuer withdrew stop working. A
+    /// failed fetch keeps the old keys.
+    pub jwks_max_age: Duration,
 }
 
 impl Default for AuthConfig {
@@ -115,6 +124,8 @@ impl Default for AuthConfig {
             issuers: Vec::new(),
             leeway: Duration::from_secs(30),
             api_tokens: true,
+            jwks_refresh: Duration::from_secs(60),
+            jwks_max_age: Duration::from_secs(3_600),
         }
     }
 }

@@ -59,7 +59,7 @@ pub use worker::{EVENT_HEADER, EVENT_ID_HEADER, WakeNotifier};
 /// limit sees client addresses.
 pub fn app(state: AppState) -> Router {
     let limit = state.inner.body_limit;
-    Router::new()
+    let router = Router::new()
         .route("/health", get(routes::health))
         .route(
             "/vendors",
@@ -74,12 +74,29 @@ pub fn app(state: AppState) -> Router {
         .route("/scan/demo", post(routes::demo))
         .route("/openapi.json", get(openapi::serve_document))
         .route("/docs", get(openapi::docs))
-        .fallback(routes::not_found)
-        .layer(DefaultBodyLimit::max(limit))
+        .fallback(routes::not_found);
+    layered(router, limit).with_state(state)
+}
+
+/// The layers every route gets: the body limit, the error shape for errors
+/// made outside the handlers, panics answered as a generic 500 (in the error
+/// shape, the cause logged), and request tracing.
+fn layered<S: Clone + Send + Sync + 'static>(router: Router<S>, body_limit: usize) -> Router<S> {
+    router
+        .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::map_response(shape_errors))
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+}
+
+/// A handler panicked: log why, answer the generic 500.
+fn panic_response(cause: Box<dyn std::any::Any + Send + 'static>) -> Response<Body> {
+    let why = cause
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| cause.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned());
+    ApiError::internal(format!("handler panicked: {why}")).into_response()
 }
 
 /// Gives errors made by the HTTP layer itself (405, 413, a caught panic, …)
@@ -120,4 +137,68 @@ async fn shape_errors(response: Response<Body>) -> Response<Body> {
         shaped.headers_mut().insert(header::ALLOW, a);
     }
     shaped
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use axum::body::to_bytes;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn call(router: Router, req: Request<Body>) -> (StatusCode, serde_json::Value) {
+        let res = router.oneshot(req).await.unwrap();
+        let status = res.status();
+        assert!(
+            res.headers()[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let body = to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[allow(clippy::panic)]
+    async fn boom() -> &'static str {
+        panic!("secret internal detail")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_gets_the_generic_500_in_the_error_shape() {
+        let router = layered(Router::new().route("/boom", get(boom)), 1024);
+        let (status, v) = call(router, Request::get("/boom").body(Body::empty()).unwrap()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(v["detail"], "Internal server error");
+        assert_eq!(v["code"], "INTERNAL_ERROR");
+        assert!(v["timestamp"].is_string());
+        assert!(!v.to_string().contains("secret"), "{v}");
+    }
+
+    #[tokio::test]
+    async fn layer_errors_get_the_error_shape() {
+        async fn echo(body: String) -> String {
+            body
+        }
+        let router = layered(Router::new().route("/echo", post(echo)), 16);
+        let (status, v) = call(
+            router.clone(),
+            Request::post("/echo")
+                .body(Body::from("x".repeat(100)))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+        assert_eq!(v["code"], "PAYLOAD_TOO_LARGE");
+        let (status, v) = call(
+            router,
+            Request::delete("/echo").body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{v}");
+        assert_eq!(v["code"], "METHOD_NOT_ALLOWED");
+    }
 }

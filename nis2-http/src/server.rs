@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 
 use crate::config::ServerConfig;
 use crate::state::{AppState, SetupError, base_url};
-use crate::worker::{Dispatcher, Worker};
+use crate::worker::{Dispatcher, Phase, Worker, stop_requested};
 
 /// A bound server: API, scan workers and webhook dispatcher in one process.
 pub struct Server {
@@ -79,7 +79,7 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), SetupError> {
-        let (stop_tx, stop_rx) = watch::channel(false);
+        let (stop_tx, stop_rx) = watch::channel(Phase::Run);
         let mut tasks = JoinSet::new();
         let dispatcher_wake = Arc::new(Notify::new());
         start_background(
@@ -100,14 +100,20 @@ impl Server {
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
-            let _ = serve_stop.changed().await;
+            stop_requested(&mut serve_stop).await;
         });
         let http = tokio::spawn(async move { http.await });
         shutdown.await;
         tracing::info!("shutting down");
-        let _ = stop_tx.send(true);
-        drain(&mut tasks, self.config.shutdown_grace).await;
-        match tokio::time::timeout(self.config.shutdown_grace, http).await {
+        let _ = stop_tx.send(Phase::Stop);
+        let started = tokio::time::Instant::now();
+        drain(&mut tasks, self.config.shutdown_grace, &stop_tx).await;
+        let left = self
+            .config
+            .shutdown_grace
+            .saturating_sub(started.elapsed())
+            .max(std::time::Duration::from_secs(1));
+        match tokio::time::timeout(left, http).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(e))) => tracing::warn!(error = %e, "HTTP server stopped with an error"),
             Ok(Err(e)) => tracing::warn!(error = %e, "HTTP server task failed"),
@@ -125,7 +131,7 @@ fn start_background(
     worker_wake: Arc<Notify>,
     dispatcher_wake: Arc<Notify>,
     tasks: &mut JoinSet<()>,
-    stop: &watch::Receiver<bool>,
+    stop: &watch::Receiver<Phase>,
 ) -> Result<(), SetupError> {
     if config.worker.enabled {
         Worker::new(
@@ -151,15 +157,34 @@ fn start_background(
     Ok(())
 }
 
-async fn drain(tasks: &mut JoinSet<()>, grace: std::time::Duration) {
-    let all = async { while tasks.join_next().await.is_some() {} };
-    if tokio::time::timeout(grace, all).await.is_err() {
+/// How long tasks get to give back what they hold once the grace period is over.
+const RELEASE_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Waits for the background tasks to finish their work; after `grace`, tells
+/// them to give it back (scans are queued again), and after a little more
+/// aborts what is left (its leases lapse, so it runs again).
+async fn drain(tasks: &mut JoinSet<()>, grace: std::time::Duration, phase: &watch::Sender<Phase>) {
+    async fn all(tasks: &mut JoinSet<()>) {
+        while tasks.join_next().await.is_some() {}
+    }
+    if tokio::time::timeout(grace, all(tasks)).await.is_ok() {
+        return;
+    }
+    tracing::warn!(
+        left = tasks.len(),
+        "work still running after the grace period; giving it back"
+    );
+    let _ = phase.send(Phase::Abandon);
+    if tokio::time::timeout(RELEASE_TIME, all(tasks))
+        .await
+        .is_err()
+    {
         tracing::warn!(
             left = tasks.len(),
-            "work still running after the grace period; abandoning it (its leases lapse and it runs again)"
+            "aborting work that did not stop (its leases lapse and it runs again)"
         );
         tasks.abort_all();
-        while tasks.join_next().await.is_some() {}
+        all(tasks).await;
     }
 }
 
@@ -185,7 +210,7 @@ pub async fn run_worker(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), SetupError> {
     let store = SqlStore::open_with(&config.database, config.store).await?;
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let (stop_tx, stop_rx) = watch::channel(Phase::Run);
     let mut tasks = JoinSet::new();
     start_background(
         &config,
@@ -198,8 +223,9 @@ pub async fn run_worker(
     )?;
     tracing::info!(name = %config.worker.name, "nis2 worker running");
     shutdown.await;
-    let _ = stop_tx.send(true);
-    drain(&mut tasks, config.shutdown_grace).await;
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(Phase::Stop);
+    drain(&mut tasks, config.shutdown_grace, &stop_tx).await;
     store.close().await;
     Ok(())
 }

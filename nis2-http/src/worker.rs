@@ -12,7 +12,9 @@ use nis2_scanner::{PolicyOptions, ResolverOptions, TargetPolicy};
 use nis2_store::{ClaimedJob, OutboxEntry, SqlStore, WebhookEndpoint};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
+use crate::auth::error_chain;
 use crate::clock::{SystemClock, now};
 use crate::config::{WebhookConfig, WorkerConfig};
 use crate::state::{SetupError, report_url};
@@ -22,6 +24,34 @@ use crate::state::{SetupError, report_url};
 pub const EVENT_ID_HEADER: &str = "X-NIS2-Event-Id";
 /// The header carrying the event's name.
 pub const EVENT_HEADER: &str = "X-NIS2-Event";
+
+/// Where a process is in its life: background tasks finish what they hold
+/// on [`Phase::Stop`] and give it up on [`Phase::Abandon`] (the grace period
+/// is over).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Phase {
+    Run,
+    Stop,
+    Abandon,
+}
+
+/// Whether the process is stopping (or its owner went away).
+pub(crate) fn stopping(phase: &watch::Receiver<Phase>) -> bool {
+    *phase.borrow() != Phase::Run || phase.has_changed().is_err()
+}
+
+/// Completes when the process starts stopping (or its owner went away).
+pub(crate) async fn stop_requested(phase: &mut watch::Receiver<Phase>) {
+    let _ = phase.wait_for(|p| *p != Phase::Run).await;
+}
+
+/// Completes when the grace period is over; never when the owner went away
+/// without saying so (the task is then aborted instead).
+async fn abandon_requested(phase: &mut watch::Receiver<Phase>) {
+    if phase.wait_for(|p| *p == Phase::Abandon).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
 
 /// The core's notifier: wakes the in-process dispatcher. Events are already
 /// in the outbox, so a dispatcher elsewhere finds them by polling.
@@ -71,7 +101,7 @@ impl Worker {
     }
 
     /// Spawns the worker loops (and the rescan scheduler) into `set`.
-    pub(crate) fn spawn(&self, set: &mut JoinSet<()>, stop: &watch::Receiver<bool>) {
+    pub(crate) fn spawn(&self, set: &mut JoinSet<()>, stop: &watch::Receiver<Phase>) {
         for i in 0..self.config.concurrency.max(1) {
             let w = self.clone();
             let stop = stop.clone();
@@ -93,22 +123,23 @@ impl Worker {
                     }
                     tokio::select! {
                         _ = tokio::time::sleep(Duration::from_secs(60)) => {}
-                        _ = stop.changed() => return,
+                        _ = stop_requested(&mut stop) => return,
                     }
                 }
             });
         }
     }
 
-    async fn run(self, index: usize, mut stop: watch::Receiver<bool>) {
+    async fn run(self, index: usize, mut stop: watch::Receiver<Phase>) {
         let name = format!("{}-{index}", self.config.name);
         loop {
-            if *stop.borrow() {
+            if stopping(&stop) {
                 return;
             }
             match self.store.claim_job(&name, now()).await {
                 Ok(Some(job)) => {
-                    self.run_job(&job).await;
+                    let span = tracing::info_span!("scan_job", job = %job.id, vendor = %job.vendor_id, attempt = job.attempt);
+                    self.run_job(&job, stop.clone()).instrument(span).await;
                     continue;
                 }
                 Ok(None) => {}
@@ -117,15 +148,15 @@ impl Worker {
             tokio::select! {
                 _ = tokio::time::sleep(self.config.poll_interval) => {}
                 _ = self.wake.notified() => {}
-                _ = stop.changed() => {}
+                _ = stop_requested(&mut stop) => {}
             }
         }
     }
 
-    async fn run_job(&self, job: &ClaimedJob) {
-        let span = tracing::info_span!("scan_job", job = %job.id, vendor = %job.vendor_id, attempt = job.attempt);
-        let _g = span.enter();
-        drop(_g);
+    /// Runs a claimed job to its end, or until the shutdown grace period is
+    /// over: then the job is given back (queued again, the attempt counted)
+    /// so the next start, or another worker, runs it.
+    async fn run_job(&self, job: &ClaimedJob, mut phase: watch::Receiver<Phase>) {
         let vendor = match self.store.vendor(job.account_id, job.vendor_id).await {
             Ok(v) => v,
             Err(nis2_store::Error::NotFound { .. }) => {
@@ -152,6 +183,14 @@ impl Worker {
                     if let Err(e) = self.store.heartbeat_job(job, now()).await {
                         tracing::warn!(job = %job.id, error = %e, "heartbeat failed");
                     }
+                }
+                _ = abandon_requested(&mut phase) => {
+                    // Dropping the scan drops its store transaction unfinished:
+                    // nothing of it is written.
+                    tracing::warn!(job = %job.id, "shutting down mid-scan; giving the job back");
+                    self.fail(job, "the server shut down before the scan finished; it runs again")
+                        .await;
+                    return;
                 }
             }
         };
@@ -239,15 +278,15 @@ impl Dispatcher {
         })
     }
 
-    pub(crate) fn spawn(&self, set: &mut JoinSet<()>, stop: &watch::Receiver<bool>) {
+    pub(crate) fn spawn(&self, set: &mut JoinSet<()>, stop: &watch::Receiver<Phase>) {
         let d = self.clone();
         let stop = stop.clone();
         set.spawn(async move { d.run(stop).await });
     }
 
-    async fn run(self, mut stop: watch::Receiver<bool>) {
+    async fn run(self, mut stop: watch::Receiver<Phase>) {
         loop {
-            if *stop.borrow() {
+            if stopping(&stop) {
                 return;
             }
             let mut busy = false;
@@ -268,7 +307,7 @@ impl Dispatcher {
             tokio::select! {
                 _ = tokio::time::sleep(self.config.poll_interval) => {}
                 _ = self.wake.notified() => {}
-                _ = stop.changed() => {}
+                _ = stop_requested(&mut stop) => {}
             }
         }
     }
@@ -344,7 +383,7 @@ impl Dispatcher {
             .body(entry.body.clone())
             .send()
             .await
-            .map_err(|e| format!("request failed: {e}"))?;
+            .map_err(|e| format!("request failed: {}", error_chain(&e)))?;
         let status = response.status();
         if status.is_success() {
             Ok(())
