@@ -364,6 +364,11 @@ impl DomainScanner {
                 .await,
             )
         };
+        // The HTTP group connects to the addresses checked above, not to a new lookup.
+        let _pin = match &target.host {
+            crate::policy::Host::Domain(d) => Some(self.inner.http.pin(d, &target.addrs)),
+            crate::policy::Host::Ip(_) => None,
+        };
         let http = async {
             if !o.runs(CheckGroup::Http) {
                 return None;

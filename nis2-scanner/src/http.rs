@@ -12,9 +12,10 @@
 //! group judges it; headers are facts either way); the MTA-STS policy fetch
 //! does, as RFC 8461 §3.3 requires.
 
-use std::net::IpAddr;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use nis2_core::observations::{
@@ -44,21 +45,56 @@ pub(crate) struct HttpSettings {
     pub(crate) user_agent: String,
 }
 
-/// Resolves names for reqwest through the target policy: only checked
-/// addresses come back, a blocked name is an error.
+/// Names already resolved and checked by the policy for scans in progress,
+/// with how many scans hold each: reqwest connects to these addresses
+/// without asking DNS again (no second lookup a rebinding server could
+/// answer differently).
+type PinTable = Arc<Mutex<HashMap<String, (Vec<IpAddr>, usize)>>>;
+
+/// Resolves names for reqwest through the target policy: a name pinned by
+/// a scan gets its checked addresses, any other name is resolved and
+/// checked now; a blocked name is an error.
 #[derive(Clone, Debug)]
 pub(crate) struct PolicyResolve {
     policy: TargetPolicy,
+    pins: PinTable,
 }
 
 impl Resolve for PolicyResolve {
     fn resolve(&self, name: Name) -> Resolving {
         let policy = self.policy.clone();
+        let pinned = self.pins.lock().ok().and_then(|pins| {
+            pins.get(&name.as_str().trim_end_matches('.').to_ascii_lowercase())
+                .map(|(addrs, _)| addrs.clone())
+        });
         Box::pin(async move {
-            let target = policy.resolve(name.as_str()).await?;
-            let addrs: Addrs = Box::new(target.socket_addrs(0).into_iter());
+            let ips = match pinned {
+                Some(ips) => ips,
+                None => policy.resolve(name.as_str()).await?.addrs,
+            };
+            let addrs: Addrs = Box::new(ips.into_iter().map(|ip| SocketAddr::new(ip, 0)));
             Ok(addrs)
         })
+    }
+}
+
+/// Keeps a name pinned to its checked addresses while it lives.
+#[derive(Debug)]
+pub(crate) struct Pin {
+    pins: PinTable,
+    name: String,
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        if let Ok(mut pins) = self.pins.lock()
+            && let Some((_, holders)) = pins.get_mut(&self.name)
+        {
+            *holders -= 1;
+            if *holders == 0 {
+                pins.remove(&self.name);
+            }
+        }
     }
 }
 
@@ -118,6 +154,7 @@ pub(crate) struct Http {
     lenient: reqwest::Client,
     strict: reqwest::Client,
     policy: TargetPolicy,
+    pins: PinTable,
     settings: HttpSettings,
     counter: Arc<AtomicU64>,
 }
@@ -146,11 +183,13 @@ impl Http {
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AnyCertificate(trust.provider.clone())))
             .with_no_client_auth();
+        let pins: PinTable = Arc::default();
         let build = |tls: ClientConfig| {
             reqwest::Client::builder()
                 .tls_backend_preconfigured(tls)
                 .dns_resolver(Arc::new(PolicyResolve {
                     policy: policy.clone(),
+                    pins: pins.clone(),
                 }))
                 .redirect(reqwest::redirect::Policy::none())
                 .no_proxy()
@@ -170,6 +209,7 @@ impl Http {
             lenient: build(lenient_tls)?,
             strict: build(strict_tls)?,
             policy,
+            pins,
             settings,
             counter: Arc::new(AtomicU64::new(seed)),
         })
@@ -197,8 +237,24 @@ impl Http {
         Url::parse(&text).map_err(|e| format!("bad URL {text}: {e}"))
     }
 
-    /// Checks the host of `url` against the policy (a redirect target).
-    async fn check_hop(&self, url: &Url) -> Result<(), String> {
+    /// Pins `name` to `addrs` (already checked by the policy) until the
+    /// returned guard drops: requests to it connect there without a new lookup.
+    pub(crate) fn pin(&self, name: &str, addrs: &[IpAddr]) -> Pin {
+        let key = name.trim_end_matches('.').to_ascii_lowercase();
+        if let Ok(mut pins) = self.pins.lock() {
+            pins.entry(key.clone())
+                .and_modify(|(_, holders)| *holders += 1)
+                .or_insert_with(|| (addrs.to_vec(), 1));
+        }
+        Pin {
+            pins: self.pins.clone(),
+            name: key,
+        }
+    }
+
+    /// Checks the host of `url` against the policy (a redirect target); a
+    /// name is resolved once and pinned for the request that follows.
+    async fn check_hop(&self, url: &Url, held: &mut Vec<Pin>) -> Result<(), String> {
         match url.scheme() {
             "http" | "https" => {}
             other => return Err(format!("redirect to a `{other}:` URL refused")),
@@ -207,7 +263,11 @@ impl Http {
         match url.host() {
             Some(url::Host::Ipv4(ip)) => self.policy.check_ip(IpAddr::V4(ip)).map_err(refused),
             Some(url::Host::Ipv6(ip)) => self.policy.check_ip(IpAddr::V6(ip)).map_err(refused),
-            Some(url::Host::Domain(d)) => self.policy.resolve(d).await.map(|_| ()).map_err(refused),
+            Some(url::Host::Domain(d)) => {
+                let target = self.policy.resolve(d).await.map_err(refused)?;
+                held.push(self.pin(d, &target.addrs));
+                Ok(())
+            }
             None => Err(format!("redirect to {url} has no host")),
         }
     }
@@ -216,9 +276,10 @@ impl Http {
     pub(crate) async fn exchange(&self, start: Url) -> HttpExchange {
         let mut out = HttpExchange::default();
         let mut url = start;
+        let mut held = Vec::new();
         for hop in 0..=self.settings.max_redirects {
             if hop > 0
-                && let Err(e) = self.check_hop(&url).await
+                && let Err(e) = self.check_hop(&url, &mut held).await
             {
                 out.error = Some(e);
                 return out;
@@ -397,10 +458,13 @@ impl Http {
             }
         };
         fetch.url = url.to_string();
-        if let Err(e) = self.policy.resolve(&host).await {
-            fetch.error = Some(format!("policy host refused: {e}"));
-            return fetch;
-        }
+        let _pin = match self.policy.resolve(&host).await {
+            Ok(t) => self.pin(&host, &t.addrs),
+            Err(e) => {
+                fetch.error = Some(format!("policy host refused: {e}"));
+                return fetch;
+            }
+        };
         let resp = match self.strict.get(url.clone()).send().await {
             Ok(r) => r,
             Err(e) => {

@@ -213,3 +213,41 @@ async fn dnssec_is_validated_only_against_the_configured_trust_anchors() {
         Err(Error::Config { .. })
     ));
 }
+
+/// The addresses checked once are the ones connected to: a target whose
+/// name now resolves to a blocked address (as a rebinding DNS server would
+/// answer the second time) is still scanned at the checked address, by
+/// every group, because no group asks DNS for the name again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_group_connects_to_the_checked_addresses_only() {
+    let lab = LabVendors::start().await.unwrap();
+    let good = lab.vendor(VendorKind::Good).unwrap().ip;
+    let scanner = DomainScanner::new(lab.scanner_options().groups([
+        CheckGroup::Tls,
+        CheckGroup::Http,
+        CheckGroup::Ports,
+    ]))
+    .unwrap();
+    // In the lab DNS this name resolves to 240.0.0.1, which is refused.
+    let name = format!("blocked.{}", VendorKind::Good.domain());
+    assert!(scanner.policy().resolve(&name).await.is_err());
+    let pinned = nis2_scanner::ResolvedTarget {
+        host: nis2_scanner::Host::Domain(name.clone()),
+        addrs: vec![good],
+    };
+    let obs = scanner.scan_resolved(&pinned).await;
+    let tls = obs.tls.as_ref().unwrap();
+    assert!(tls.reachable, "{:#?}", obs.errors);
+    assert_eq!(
+        tls.address,
+        std::net::SocketAddr::new(good, lab.https_port()).to_string()
+    );
+    let https = obs.http.as_ref().unwrap().https.as_ref().unwrap();
+    assert_eq!(https.hops.len(), 1, "{https:#?}");
+    assert_eq!(https.hops[0].status, 200);
+    assert!(https.error.is_none(), "{https:#?}");
+    assert_eq!(obs.ports.as_ref().unwrap().address, good.to_string());
+    // The pin ends with the scan: a new request for the name is refused again.
+    let again = scanner.scan(&name).await.unwrap_err();
+    assert!(matches!(again, Error::TargetRefused { .. }), "{again:?}");
+}
