@@ -67,15 +67,31 @@ pub enum Error {
         /// The cause.
         message: String,
     },
-    /// The database failed.
+    /// The database failed. (A stored value that cannot be decoded, such as
+    /// text that is not valid UTF-8 in a SQLite file written by another
+    /// program, is [`Error::Corrupt`] instead.)
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// Running the embedded migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// A JSON column could not be written or read.
     #[error("JSON column: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::ColumnDecode { index, source } => Error::Corrupt {
+                message: format!("column {index}: {source}"),
+            },
+            sqlx::Error::Decode(source) => Error::Corrupt {
+                message: source.to_string(),
+            },
+            e => Error::Database(e),
+        }
+    }
 }
 
 impl Error {
@@ -86,7 +102,7 @@ impl Error {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 Error::Conflict { message: message() }
             }
-            _ => Error::Database(e),
+            _ => Error::from(e),
         }
     }
 

@@ -139,38 +139,49 @@ impl SqlStore {
             if found.is_none() {
                 return Err(Error::NotFound { what: "vendor" });
             }
-            let inserted: Option<JobRow> = sqlx::query_as(concat!(
-                "INSERT INTO scan_jobs (account_id, vendor_id, state, attempts, max_attempts, run_after, created_at) \
-                 VALUES ($1, $2, 'queued', 0, $3, $4, $4) \
-                 ON CONFLICT (vendor_id) WHERE state IN ('queued', 'running') DO NOTHING RETURNING ",
-                job_columns!()
-            ))
-            .bind(account.0)
-            .bind(vendor.0)
-            .bind(max_attempts)
-            .bind(micros(now))
-            .fetch_optional(&mut *tx)
-            .await?;
-            match inserted {
-                Some(row) => {
+            // On PostgreSQL the active job the insert ran into can finish before the
+            // read below; then the insert is tried again (each statement sees the
+            // latest commits). SQLite holds its write lock, so it never loops.
+            let mut tries = 0;
+            loop {
+                tries += 1;
+                let inserted: Option<JobRow> = sqlx::query_as(concat!(
+                    "INSERT INTO scan_jobs (account_id, vendor_id, state, attempts, max_attempts, run_after, created_at) \
+                     VALUES ($1, $2, 'queued', 0, $3, $4, $4) \
+                     ON CONFLICT (vendor_id) WHERE state IN ('queued', 'running') DO NOTHING RETURNING ",
+                    job_columns!()
+                ))
+                .bind(account.0)
+                .bind(vendor.0)
+                .bind(max_attempts)
+                .bind(micros(now))
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(row) = inserted {
                     sqlx::query("UPDATE vendors SET status = 'scanning' WHERE id = $1 AND account_id = $2")
                         .bind(vendor.0)
                         .bind(account.0)
                         .execute(&mut *tx)
                         .await?;
-                    (row, true)
+                    break (row, true);
                 }
-                None => {
-                    let row: JobRow = sqlx::query_as(concat!(
-                        "SELECT ",
-                        job_columns!(),
-                        " FROM scan_jobs WHERE vendor_id = $1 AND account_id = $2 AND state IN ('queued', 'running')"
-                    ))
-                    .bind(vendor.0)
-                    .bind(account.0)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    (row, false)
+                let active: Option<JobRow> = sqlx::query_as(concat!(
+                    "SELECT ",
+                    job_columns!(),
+                    " FROM scan_jobs WHERE vendor_id = $1 AND account_id = $2 AND state IN ('queued', 'running')"
+                ))
+                .bind(vendor.0)
+                .bind(account.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match active {
+                    Some(row) => break (row, false),
+                    None if tries < 5 => continue,
+                    None => {
+                        return Err(Error::Conflict {
+                            message: "the vendor's scan jobs kept changing; try again".into(),
+                        })
+                    }
                 }
             }
         });
@@ -183,6 +194,11 @@ impl SqlStore {
     /// Claims the next due job for `worker`, leased for the policy's lease
     /// from `now`; `None` when no job is due. Jobs whose worker died on their
     /// last attempt are failed (vendor status `error`) on the way.
+    ///
+    /// A job whose vendor's stored domain cannot be read (not UTF-8: a SQLite
+    /// file changed by another program) is failed for good, with the vendor's
+    /// status `error`, and reported as [`Error::Corrupt`]; the next claim goes
+    /// on with the other jobs.
     pub async fn claim_job(
         &self,
         worker: &str,
@@ -206,7 +222,7 @@ impl SqlStore {
         }
         let token = Uuid::new_v4();
         let lease_until = after(now, self.jobs.lease);
-        let claimed: Option<(ClaimRow, String)> = write_tx!(self, tx => {
+        let claimed: Option<Result<(ClaimRow, String), Error>> = write_tx!(self, tx => {
             let reap = match self.backend() {
                 crate::Backend::Postgres => reap_sql!(" FOR UPDATE SKIP LOCKED"),
                 crate::Backend::Sqlite => reap_sql!(""),
@@ -236,18 +252,47 @@ impl SqlStore {
                 .await?;
             match row {
                 Some(row) => {
-                    let (domain,): (String,) = sqlx::query_as("SELECT domain FROM vendors WHERE id = $1")
+                    // Read as bytes: a domain that is not UTF-8 (a SQLite file changed by
+                    // another program) must fail its own job, not every claim after it.
+                    let domain_sql = match self.backend() {
+                        crate::Backend::Postgres => "SELECT convert_to(domain, 'UTF8') FROM vendors WHERE id = $1",
+                        crate::Backend::Sqlite => "SELECT CAST(domain AS BLOB) FROM vendors WHERE id = $1",
+                    };
+                    let (bytes,): (Vec<u8>,) = sqlx::query_as(domain_sql)
                         .bind(row.vendor_id)
                         .fetch_one(&mut *tx)
                         .await?;
-                    Some((row, domain))
+                    match String::from_utf8(bytes) {
+                        Ok(domain) => Some(Ok((row, domain))),
+                        Err(e) => {
+                            let message = format!("the vendor's stored domain is not valid UTF-8: {e}");
+                            sqlx::query(
+                                "UPDATE scan_jobs SET state = 'failed', finished_at = $2, lease_token = NULL, \
+                                 lease_until = NULL, last_error = $3 WHERE id = $1",
+                            )
+                            .bind(row.id)
+                            .bind(micros(now))
+                            .bind(&message)
+                            .execute(&mut *tx)
+                            .await?;
+                            sqlx::query("UPDATE vendors SET status = 'error', last_error = $2 WHERE id = $1")
+                                .bind(row.vendor_id)
+                                .bind(&message)
+                                .execute(&mut *tx)
+                                .await?;
+                            Some(Err(Error::Corrupt {
+                                message: format!("scan job {}: {message}; the job failed", row.id),
+                            }))
+                        }
+                    }
                 }
                 None => None,
             }
         });
-        let Some((row, domain)) = claimed else {
+        let Some(claimed) = claimed else {
             return Ok(None);
         };
+        let (row, domain) = claimed?;
         Ok(Some(ClaimedJob {
             id: JobId(row.id),
             account_id: AccountId(row.account_id),

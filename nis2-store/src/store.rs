@@ -94,7 +94,7 @@ impl SqlStore {
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect)
                 .await?;
-            POSTGRES_MIGRATIONS.run(&pool).await?;
+            migrate_postgres(&pool).await?;
             Pools::Postgres(pool)
         } else {
             let (connect, max) = if target == ":memory:" {
@@ -116,6 +116,13 @@ impl SqlStore {
                     options.max_connections.unwrap_or(4),
                 )
             };
+            // In-memory databases (`:memory:`, `sqlite::memory:`, `mode=memory`) have no file.
+            let memory = target == ":memory:"
+                || (target.starts_with("sqlite:")
+                    && (target.contains(":memory:") || target.contains("mode=memory")));
+            if !memory {
+                create_parent_dir(connect.get_filename()).map_err(open_err)?;
+            }
             let connect = connect
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
@@ -126,7 +133,7 @@ impl SqlStore {
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect)
                 .await?;
-            SQLITE_MIGRATIONS.run(&pool).await?;
+            migrate_sqlite(&pool).await?;
             Pools::Sqlite(pool)
         };
         Ok(SqlStore {
@@ -169,6 +176,50 @@ impl SqlStore {
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// Runs the SQLite migrations under the database's write lock. SQLite has no
+/// advisory lock for sqlx's migrator to take (PostgreSQL's migrator takes
+/// one), so without this two processes opening a new file at once (`nis2
+/// serve` and `nis2 worker`) would both try to create the tables and one
+/// would fail. `BEGIN IMMEDIATE` makes the second wait (busy timeout) and
+/// then find the migrations applied; the migrator's own transactions become
+/// savepoints inside this one.
+///
+/// Both migration runs are boxed as `Send` futures: that erases the migrator's
+/// higher-ranked `Acquire` bounds, which otherwise keep [`SqlStore::open`]'s
+/// future from being spawned on a multi-threaded runtime.
+fn migrate_sqlite(pool: &SqlitePool) -> BoxFuture<'_, Result<(), Error>> {
+    Box::pin(async move {
+        let mut conn = pool.acquire().await?;
+        let mut tx = sqlx::Connection::begin_with(&mut *conn, "BEGIN IMMEDIATE").await?;
+        // `run_direct` is `Migrator::run` on a connection without the `Acquire`
+        // bound (sqlx keeps it public for exactly this "not general enough" case).
+        SQLITE_MIGRATIONS.run_direct(None, &mut *tx, false).await?;
+        tx.commit().await?;
+        Ok(())
+    })
+}
+
+/// Runs the PostgreSQL migrations (sqlx's migrator holds an advisory lock
+/// meanwhile, so concurrent start-ups wait for each other).
+fn migrate_postgres(pool: &PgPool) -> BoxFuture<'_, Result<(), Error>> {
+    Box::pin(async move {
+        POSTGRES_MIGRATIONS.run(pool).await?;
+        Ok(())
+    })
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Creates the directories a SQLite file goes in, so a path like
+/// `/var/lib/nis2/nis2.db` works on first start.
+fn create_parent_dir(file: &std::path::Path) -> Result<(), String> {
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create directory {}: {e}", dir.display())),
+        _ => Ok(()),
     }
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Ctx, assessment, events_for, observations, record, ts};
+use common::{Ctx, assessment, events_for, exec, fingerprint, observations, record, ts};
 use nis2_core::{
     AccountId, CheckId, Grade, NewScan, RiskLevel, ScanId, Store as _, StoreError, Timestamp,
     VendorId, VendorStatus,
@@ -39,6 +39,9 @@ contract!(
     dashboard_summary,
     api_tokens,
     webhook_endpoints,
+    scan_and_its_events_commit_together,
+    outbox_backoff_is_capped,
+    jobs_concurrent_rescans_make_one_job_per_vendor,
 );
 
 const NOW: &str = "2026-06-27T10:00:00Z";
@@ -264,6 +267,13 @@ async fn bad_input_changes_nothing(ctx: &Ctx) {
     let a = account(s, "Acme").await;
     let v = vendor(s, a, "kept.example").await;
     let before = s.list_vendors(a, Page::first(500)).await.unwrap();
+    // Every row of every table: what "unchanged" is checked against.
+    let untouched = fingerprint(ctx).await;
+    assert!(
+        untouched
+            .iter()
+            .any(|(t, rows)| t == "vendors" && rows.len() == 1)
+    );
 
     let long_domain = format!("{}.example", "a".repeat(250));
     let cases: Vec<(NewVendor, &str)> = vec![
@@ -300,6 +310,8 @@ async fn bad_input_changes_nothing(ctx: &Ctx) {
             "vendor_name",
         ),
         (NewVendor::new("kept.example", true), "duplicate"),
+        (NewVendor::new(" KEPT.Example. ", true), "duplicate"),
+        (NewVendor::new("no-consent.example", false), "consent_given"),
     ];
     for (new, what) in cases {
         let err = s.create_vendor(a, &new, ts(NOW)).await.unwrap_err();
@@ -311,7 +323,28 @@ async fn bad_input_changes_nothing(ctx: &Ctx) {
             _ => panic!("{what}: unexpected {err:?}"),
         }
         assert!(!err.to_string().is_empty());
+        assert_eq!(
+            fingerprint(ctx).await,
+            untouched,
+            "{what}: database changed"
+        );
     }
+    // Bad account and token input.
+    assert!(matches!(
+        s.create_account(&"n".repeat(limits::ACCOUNT_NAME + 1), None, ts(NOW))
+            .await,
+        Err(Error::TooLong { .. })
+    ));
+    assert!(matches!(
+        s.create_account("Acme", Some("sub\0"), ts(NOW)).await,
+        Err(Error::Invalid { .. })
+    ));
+    assert!(matches!(
+        s.create_api_token(a, &"t".repeat(limits::TOKEN_NAME + 1), ts(NOW))
+            .await,
+        Err(Error::TooLong { .. })
+    ));
+    assert_eq!(fingerprint(ctx).await, untouched);
     // Limits are inclusive: exactly at the limit is accepted.
     let at_limit = NewVendor {
         notes: Some("é".repeat(limits::NOTES)),
@@ -321,6 +354,7 @@ async fn bad_input_changes_nothing(ctx: &Ctx) {
     assert_eq!(ok.domain.len(), limits::DOMAIN);
     s.delete_vendor(a, ok.id).await.unwrap();
     assert_eq!(s.list_vendors(a, Page::first(500)).await.unwrap(), before);
+    assert_eq!(fingerprint(ctx).await, untouched);
 
     // A scan with an impossible score is refused and writes nothing (no scan, no outbox row).
     let mut bad = assessment(90, ts(NOW), &[]);
@@ -346,11 +380,17 @@ async fn bad_input_changes_nothing(ctx: &Ctx) {
     );
     assert!(s.outbox_entries(a, 100).await.unwrap().is_empty());
     assert_eq!(s.vendor(a, v).await.unwrap(), before.vendors[0]);
+    assert_eq!(
+        fingerprint(ctx).await,
+        untouched,
+        "bad scan wrote something"
+    );
 
     // Bad webhook input leaves the endpoint as it was.
     s.set_webhook_endpoint(a, "https://hooks.example/a", "s3cret", ts(NOW))
         .await
         .unwrap();
+    let with_endpoint = fingerprint(ctx).await;
     for (url, secret) in [
         ("ftp://x", "s"),
         ("https://h/x", ""),
@@ -373,6 +413,7 @@ async fn bad_input_changes_nothing(ctx: &Ctx) {
         s.webhook_endpoint(a).await.unwrap().unwrap().url,
         "https://hooks.example/a"
     );
+    assert_eq!(fingerprint(ctx).await, with_endpoint);
 }
 
 async fn record_scan_updates_vendor_and_outbox(ctx: &Ctx) {
@@ -590,29 +631,77 @@ async fn isolation_between_accounts(ctx: &Ctx) {
     };
     let before = snapshot(s.clone()).await;
 
-    let nf = |e: Error| {
+    let untouched = fingerprint(ctx).await;
+
+    // Another account's id must behave exactly like an id that exists nowhere:
+    // the same error, to the letter, for every read and write.
+    let ghost_vendor = VendorId(Uuid::new_v4());
+    let ghost_scan = ScanId(Uuid::new_v4());
+    let ghost_job = nis2_store::JobId(their_job.id.0 + 1_000_000);
+    let ghost_token = nis2_store::TokenId(Uuid::new_v4());
+    fn same(what: &str, theirs: Error, missing: Error) {
         assert!(
-            matches!(e, Error::NotFound { .. }),
-            "expected NotFound, got {e:?}"
-        )
-    };
-    let pnf = |e: StoreError| {
+            matches!(theirs, Error::NotFound { .. }),
+            "{what}: expected NotFound, got {theirs:?}"
+        );
+        assert_eq!(
+            format!("{theirs:?} / {theirs}"),
+            format!("{missing:?} / {missing}"),
+            "{what}"
+        );
+    }
+    fn same_port(what: &str, theirs: StoreError, missing: StoreError) {
         assert!(
-            matches!(e, StoreError::NotFound { .. }),
-            "expected NotFound, got {e:?}"
-        )
-    };
-    // Reads.
-    nf(s.vendor(mine, their_vendor).await.unwrap_err());
-    nf(s.scan_history(mine, their_vendor, Page::default())
-        .await
-        .unwrap_err());
-    nf(s.latest_scan(mine, their_vendor).await.unwrap_err());
-    nf(s.scan(mine, their_scan).await.unwrap_err());
-    nf(s.vendor_error(mine, their_vendor).await.unwrap_err());
-    nf(s.job(mine, their_job.id).await.unwrap_err());
-    nf(s.vendor_jobs(mine, their_vendor).await.unwrap_err());
-    pnf(s.previous_scans(mine, their_vendor, 5).await.unwrap_err());
+            matches!(theirs, StoreError::NotFound { .. }),
+            "{what}: expected NotFound, got {theirs:?}"
+        );
+        assert_eq!(format!("{theirs:?}"), format!("{missing:?}"), "{what}");
+    }
+    // Reads (the letter and report endpoints read vendor, latest scan and scan).
+    same(
+        "vendor",
+        s.vendor(mine, their_vendor).await.unwrap_err(),
+        s.vendor(mine, ghost_vendor).await.unwrap_err(),
+    );
+    same(
+        "scan_history",
+        s.scan_history(mine, their_vendor, Page::default())
+            .await
+            .unwrap_err(),
+        s.scan_history(mine, ghost_vendor, Page::default())
+            .await
+            .unwrap_err(),
+    );
+    same(
+        "latest_scan",
+        s.latest_scan(mine, their_vendor).await.unwrap_err(),
+        s.latest_scan(mine, ghost_vendor).await.unwrap_err(),
+    );
+    same(
+        "scan",
+        s.scan(mine, their_scan).await.unwrap_err(),
+        s.scan(mine, ghost_scan).await.unwrap_err(),
+    );
+    same(
+        "vendor_error",
+        s.vendor_error(mine, their_vendor).await.unwrap_err(),
+        s.vendor_error(mine, ghost_vendor).await.unwrap_err(),
+    );
+    same(
+        "job",
+        s.job(mine, their_job.id).await.unwrap_err(),
+        s.job(mine, ghost_job).await.unwrap_err(),
+    );
+    same(
+        "vendor_jobs",
+        s.vendor_jobs(mine, their_vendor).await.unwrap_err(),
+        s.vendor_jobs(mine, ghost_vendor).await.unwrap_err(),
+    );
+    same_port(
+        "previous_scans",
+        s.previous_scans(mine, their_vendor, 5).await.unwrap_err(),
+        s.previous_scans(mine, ghost_vendor, 5).await.unwrap_err(),
+    );
     assert_eq!(
         s.list_vendors(mine, Page::default()).await.unwrap().total,
         0
@@ -622,33 +711,76 @@ async fn isolation_between_accounts(ctx: &Ctx) {
     assert_eq!(s.webhook_endpoint(mine).await.unwrap(), None);
     let dash = s.dashboard_summary(mine, ts(NOW)).await.unwrap();
     assert_eq!((dash.total_vendors, dash.average_score), (0, None));
-    // Writes.
-    nf(s.delete_vendor(mine, their_vendor).await.unwrap_err());
-    nf(s.enqueue_scan(mine, their_vendor, ts(NOW))
-        .await
-        .unwrap_err());
-    nf(s.revoke_api_token(mine, their_token.token.id, ts(NOW))
-        .await
-        .unwrap_err());
-    pnf(s
-        .record_scan_failure(mine, their_vendor, "x")
-        .await
-        .unwrap_err());
+    // Writes: delete, trigger (enqueue), revoke, scan results and failures.
+    same(
+        "delete_vendor",
+        s.delete_vendor(mine, their_vendor).await.unwrap_err(),
+        s.delete_vendor(mine, ghost_vendor).await.unwrap_err(),
+    );
+    same(
+        "enqueue_scan",
+        s.enqueue_scan(mine, their_vendor, ts(NOW))
+            .await
+            .unwrap_err(),
+        s.enqueue_scan(mine, ghost_vendor, ts(NOW))
+            .await
+            .unwrap_err(),
+    );
+    same(
+        "revoke_api_token",
+        s.revoke_api_token(mine, their_token.token.id, ts(NOW))
+            .await
+            .unwrap_err(),
+        s.revoke_api_token(mine, ghost_token, ts(NOW))
+            .await
+            .unwrap_err(),
+    );
+    same_port(
+        "record_scan_failure",
+        s.record_scan_failure(mine, their_vendor, "x")
+            .await
+            .unwrap_err(),
+        s.record_scan_failure(mine, ghost_vendor, "x")
+            .await
+            .unwrap_err(),
+    );
     let a = assessment(10, ts(NOW), &[]);
     let o = observations("their.example", ts(NOW));
     let e = events_for(their_vendor, "their.example", None, &a);
-    pnf(s
-        .record_scan(NewScan {
-            scan_id: ScanId(Uuid::new_v4()),
-            account_id: mine,
-            vendor_id: their_vendor,
-            observations: &o,
-            assessment: &a,
-            events: &e,
-        })
-        .await
-        .unwrap_err());
+    let scan_for = |vendor_id| NewScan {
+        scan_id: ScanId(Uuid::new_v4()),
+        account_id: mine,
+        vendor_id,
+        observations: &o,
+        assessment: &a,
+        events: &e,
+    };
+    same_port(
+        "record_scan",
+        s.record_scan(scan_for(their_vendor)).await.unwrap_err(),
+        s.record_scan(scan_for(ghost_vendor)).await.unwrap_err(),
+    );
+    // Even with their scan id: refused as a missing vendor, not as a taken id.
+    let reuse = NewScan {
+        scan_id: their_scan,
+        ..scan_for(their_vendor)
+    };
+    same_port(
+        "record_scan (their scan id)",
+        s.record_scan(reuse).await.unwrap_err(),
+        s.record_scan(scan_for(ghost_vendor)).await.unwrap_err(),
+    );
     assert!(!s.delete_webhook_endpoint(mine).await.unwrap());
+    assert_eq!(
+        fingerprint(ctx).await,
+        untouched,
+        "a refused cross-account call changed the database"
+    );
+    // Setting my own webhook endpoint and token leaves theirs as they were.
+    s.set_webhook_endpoint(mine, "https://mine.example/hook", "my-secret", ts(NOW))
+        .await
+        .unwrap();
+    s.create_api_token(mine, "mine", ts(NOW)).await.unwrap();
     // Creating my own vendor with their domain does not touch theirs.
     vendor(s, mine, "their.example").await;
 
@@ -1156,4 +1288,286 @@ async fn webhook_endpoints(ctx: &Ctx) {
             .await,
         Err(Error::NotFound { .. })
     ));
+}
+
+/// The scan, the vendor's new current values and the outbox rows are one
+/// transaction: when writing an event fails (here a trigger refuses outbox
+/// rows), nothing of the scan is left behind either.
+async fn scan_and_its_events_commit_together(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let v = vendor(s, a, "vendor.example").await;
+    let untouched = fingerprint(ctx).await;
+    match s.backend() {
+        nis2_store::Backend::Sqlite => {
+            exec(
+                ctx,
+                "CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox \
+                 BEGIN SELECT RAISE(ABORT, 'outbox refused'); END;",
+            )
+            .await
+        }
+        nis2_store::Backend::Postgres => {
+            exec(
+                ctx,
+                "CREATE FUNCTION refuse_outbox() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'outbox refused'; END $$; \
+                 CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox \
+                 FOR EACH ROW EXECUTE FUNCTION refuse_outbox();",
+            )
+            .await
+        }
+    }
+    let a1 = assessment(30, ts(NOW), &[CheckId::CertExpired]);
+    let o1 = observations("vendor.example", ts(NOW));
+    let e1 = events_for(v, "vendor.example", None, &a1);
+    assert_eq!(e1.len(), 2);
+    let scan_id = ScanId(Uuid::new_v4());
+    let scan = || NewScan {
+        scan_id,
+        account_id: a,
+        vendor_id: v,
+        observations: &o1,
+        assessment: &a1,
+        events: &e1,
+    };
+    let err = s.record_scan(scan()).await.unwrap_err();
+    assert!(err.to_string().contains("outbox refused"), "{err}");
+    assert_eq!(
+        fingerprint(ctx).await,
+        untouched,
+        "the scan was kept without its events"
+    );
+    // Once events can be written again, the same scan goes in whole.
+    match s.backend() {
+        nis2_store::Backend::Sqlite => exec(ctx, "DROP TRIGGER refuse_outbox").await,
+        nis2_store::Backend::Postgres => exec(ctx, "DROP TRIGGER refuse_outbox ON outbox").await,
+    }
+    s.record_scan(scan()).await.unwrap();
+    assert_eq!(
+        s.scan_history(a, v, Page::default()).await.unwrap().len(),
+        1
+    );
+    assert_eq!(s.outbox_entries(a, 10).await.unwrap().len(), 2);
+    assert_eq!(s.vendor(a, v).await.unwrap().current_score, Some(30));
+}
+
+async fn outbox_backoff_is_capped(ctx: &Ctx) {
+    let s = ctx.store.clone().with_outbox_policy(OutboxPolicy {
+        lease: Duration::from_secs(60),
+        max_attempts: 6,
+        retry_base: Duration::from_secs(10),
+        retry_max: Duration::from_secs(35),
+    });
+    let a = account(&s, "Acme").await;
+    let v = vendor(&s, a, "vendor.example").await;
+    let t = ts(NOW);
+    record(&s, a, v, "vendor.example", 90, t).await;
+    // Back-off 10, 20, then capped at 35, 35, 35; the sixth failure is the last.
+    let mut at = t;
+    for (failure, wait) in [(1, 10), (2, 20), (3, 35), (4, 35), (5, 35)] {
+        let c = s.claim_outbox("d", at, 10).await.unwrap();
+        assert_eq!(c.len(), 1, "failure {failure}");
+        assert_eq!(c[0].attempts, failure - 1);
+        assert_eq!(
+            s.fail_delivery(c[0].id, at, "503").await.unwrap(),
+            DeliveryFailure::Retry { at: secs(at, wait) },
+            "failure {failure}"
+        );
+        assert!(
+            s.claim_outbox("d", secs(at, wait - 1), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        at = secs(at, wait);
+    }
+    let c = s.claim_outbox("d", at, 10).await.unwrap();
+    assert_eq!(
+        s.fail_delivery(c[0].id, at, "503").await.unwrap(),
+        DeliveryFailure::Dead
+    );
+    assert_eq!(s.pending_outbox_count().await.unwrap(), 0);
+}
+
+/// Several schedulers and manual triggers at once still leave each vendor
+/// exactly one active job.
+async fn jobs_concurrent_rescans_make_one_job_per_vendor(ctx: &Ctx) {
+    const VENDORS: usize = 40;
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let long_ago = ts("2026-01-01T00:00:00Z");
+    let mut ids = Vec::new();
+    for i in 0..VENDORS {
+        let v = s
+            .create_vendor(a, &NewVendor::new(format!("v{i}.example"), true), long_ago)
+            .await
+            .unwrap();
+        ids.push(v.id);
+    }
+    let mut handles = Vec::new();
+    for w in 0..4 {
+        let store = SqlStore::open(&ctx.target).await.unwrap();
+        let ids = ids.clone();
+        handles.push(tokio::spawn(async move {
+            let mut created = 0u64;
+            for round in 0..3 {
+                created += store
+                    .enqueue_due_rescans(ts(NOW), Duration::from_secs(86_400), 7)
+                    .await
+                    .unwrap();
+                // Manual triggers of some vendors meanwhile.
+                for v in ids.iter().skip(w * 3 + round).step_by(5) {
+                    if store.enqueue_scan(a, *v, ts(NOW)).await.unwrap().created {
+                        created += 1;
+                    }
+                }
+            }
+            created += store
+                .enqueue_due_rescans(ts(NOW), Duration::from_secs(86_400), 1_000)
+                .await
+                .unwrap();
+            store.close().await;
+            created
+        }));
+    }
+    let mut created = 0;
+    for h in handles {
+        created += h.await.unwrap();
+    }
+    assert_eq!(created, VENDORS as u64, "jobs reported created");
+    for v in &ids {
+        let jobs = s.vendor_jobs(a, *v).await.unwrap();
+        assert_eq!(jobs.len(), 1, "vendor {v}: {jobs:?}");
+        assert_eq!(jobs[0].state, JobState::Queued);
+        assert_eq!(
+            s.vendor(a, *v).await.unwrap().status,
+            VendorStatus::Scanning
+        );
+    }
+}
+
+/// On PostgreSQL a claim skips a job another claimer has locked instead of
+/// waiting for it (`FOR UPDATE SKIP LOCKED`), and gets it once it is free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_claim_skips_locked_jobs() {
+    use sqlx::Connection as _;
+    let Some(ctx) = common::postgres("postgres_claim_skips_locked_jobs").await else {
+        return;
+    };
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let v1 = vendor(s, a, "one.example").await;
+    let v2 = vendor(s, a, "two.example").await;
+    let j1 = s.enqueue_scan(a, v1, ts(NOW)).await.unwrap().job;
+    let j2 = s.enqueue_scan(a, v2, secs(ts(NOW), 1)).await.unwrap().job;
+    // Another claimer holds the oldest job's row lock, mid-transaction.
+    let mut other = sqlx::PgConnection::connect(&ctx.target).await.unwrap();
+    let mut tx = other.begin().await.unwrap();
+    let locked: i64 = sqlx::query_scalar("SELECT id FROM scan_jobs WHERE id = $1 FOR UPDATE")
+        .bind(j1.id.0)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(locked, j1.id.0);
+    let claim = tokio::time::timeout(Duration::from_secs(10), s.claim_job("w", secs(ts(NOW), 5)))
+        .await
+        .expect("the claim waited for the locked row instead of skipping it")
+        .unwrap()
+        .unwrap();
+    assert_eq!(claim.id, j2.id, "skipped the locked job, took the next");
+    let none = tokio::time::timeout(Duration::from_secs(10), s.claim_job("w", secs(ts(NOW), 5)))
+        .await
+        .expect("blocked on the locked row")
+        .unwrap();
+    assert_eq!(none, None);
+    tx.rollback().await.unwrap();
+    let freed = s.claim_job("w", secs(ts(NOW), 5)).await.unwrap().unwrap();
+    assert_eq!(freed.id, j1.id);
+}
+
+/// PostgreSQL: several processes starting at once on a new database all run
+/// (or wait for) the migrations without error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_opens_of_a_new_database_all_succeed() {
+    let Some(fresh) =
+        common::postgres_fresh("postgres_concurrent_opens_of_a_new_database_all_succeed").await
+    else {
+        return;
+    };
+    let opens: Vec<_> = (0..6)
+        .map(|_| {
+            let target = fresh.target.clone();
+            tokio::spawn(async move { SqlStore::open(&target).await })
+        })
+        .collect();
+    for o in opens {
+        o.await.unwrap().unwrap().close().await;
+    }
+    let ctx = fresh.open().await;
+    let a = account(&ctx.store, "Acme").await;
+    vendor(&ctx.store, a, "v.example").await;
+}
+
+/// SQLite stores text as the bytes it is given, so a file written by another
+/// program can hold text that is not UTF-8. Reading such a row is a clear
+/// `Corrupt` error naming the problem — no panic, nothing changed — and a job
+/// whose vendor domain is unreadable fails alone instead of blocking the queue.
+/// (PostgreSQL refuses invalid UTF-8 at the server, and the store's API takes
+/// `&str`, so no invalid UTF-8 can be written through it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_stored_invalid_utf8_is_a_clear_error() {
+    let ctx = common::sqlite().await;
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let good = vendor(s, a, "good.example").await;
+    let bad = vendor(s, a, "bad.example").await;
+    exec(
+        &ctx,
+        "UPDATE vendors SET notes = CAST(X'6869FF21' AS TEXT) WHERE domain = 'bad.example'",
+    )
+    .await;
+    let untouched = fingerprint(&ctx).await;
+    let err = s.vendor(a, bad).await.unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err:?}");
+    assert!(err.to_string().contains("utf-8"), "{err}");
+    assert!(matches!(
+        s.list_vendors(a, Page::default()).await.unwrap_err(),
+        Error::Corrupt { .. }
+    ));
+    assert!(matches!(
+        StoreError::from(s.vendor(a, bad).await.unwrap_err()),
+        StoreError::Backend { .. }
+    ));
+    // Everything else still works, and the failed reads changed nothing.
+    assert_eq!(s.vendor(a, good).await.unwrap().domain, "good.example");
+    assert_eq!(
+        s.dashboard_summary(a, ts(NOW)).await.unwrap().total_vendors,
+        2
+    );
+    assert_eq!(fingerprint(&ctx).await, untouched);
+
+    // An unreadable domain: its job fails alone; the queue goes on.
+    let bad_job = s.enqueue_scan(a, bad, ts(NOW)).await.unwrap().job;
+    let good_job = s.enqueue_scan(a, good, secs(ts(NOW), 1)).await.unwrap().job;
+    exec(
+        &ctx,
+        "UPDATE vendors SET domain = CAST(X'626164FF2E6578' AS TEXT) WHERE domain = 'bad.example'",
+    )
+    .await;
+    let err = s.claim_job("w", secs(ts(NOW), 5)).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Corrupt { message } if message.contains("UTF-8")),
+        "{err:?}"
+    );
+    let failed = s.job(a, bad_job.id).await.unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    let next = s.claim_job("w", secs(ts(NOW), 5)).await.unwrap().unwrap();
+    assert_eq!(
+        (next.id, next.domain.as_str()),
+        (good_job.id, "good.example")
+    );
+    // The broken vendor can still be removed.
+    s.delete_vendor(a, bad).await.unwrap();
+    assert_eq!(s.list_vendors(a, Page::default()).await.unwrap().total, 1);
 }

@@ -60,14 +60,91 @@ async fn sqlite_file_is_created_in_wal_mode_with_foreign_keys() {
 }
 
 #[tokio::test]
+async fn missing_directories_of_a_sqlite_path_are_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let nested = dir.path().join("no/such/dir/x.db");
+    let store = SqlStore::open(nested.to_str().unwrap()).await.unwrap();
+    store
+        .create_account("Acme", None, Timestamp::UNIX_EPOCH)
+        .await
+        .unwrap();
+    store.close().await;
+    assert!(nested.is_file());
+    // A `sqlite:` URL too.
+    let url_path = dir.path().join("other/dir/y.db");
+    let store = SqlStore::open(&format!("sqlite://{}", url_path.display()))
+        .await
+        .unwrap();
+    store.close().await;
+    assert!(url_path.is_file());
+}
+
+/// `nis2 serve` and `nis2 worker` started at once on a new SQLite file: every
+/// process's migrations succeed (SQLite has no advisory lock; the store
+/// serializes them under the write lock) and the schema is there once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_opens_of_a_new_sqlite_file_all_succeed() {
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("race.db").to_str().unwrap().to_owned();
+        let opens: Vec<_> = (0..6)
+            .map(|_| {
+                let path = path.clone();
+                tokio::spawn(async move { SqlStore::open(&path).await })
+            })
+            .collect();
+        for o in opens {
+            let store = o
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+            store.close().await;
+        }
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
+            .await
+            .unwrap();
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        let embedded = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
+            .unwrap()
+            .count();
+        assert_eq!(
+            applied,
+            i64::try_from(embedded).unwrap(),
+            "each migration once"
+        );
+        conn.close().await.unwrap();
+    }
+}
+
+#[tokio::test]
 async fn unusable_targets_are_errors() {
     assert!(matches!(SqlStore::open("").await, Err(Error::Open { .. })));
     assert!(
         matches!(SqlStore::open("postgres://u:pw@/%%%").await, Err(Error::Open { target, .. }) if !target.contains("pw"))
     );
+    // A directory where the file's parent directory should be: a clear error naming it.
     let dir = tempfile::tempdir().unwrap();
-    let nested = dir.path().join("no/such/dir/x.db");
-    assert!(SqlStore::open(nested.to_str().unwrap()).await.is_err());
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, b"not a directory").unwrap();
+    let under_file = file.join("x.db");
+    let err = SqlStore::open(under_file.to_str().unwrap())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Open { reason, .. } if reason.contains("cannot create directory")),
+        "{err:?}"
+    );
+    // A file that is not a SQLite database: an error, and the file is left as it was.
+    let junk = dir.path().join("junk.db");
+    std::fs::write(&junk, b"this is not a database file, it is text").unwrap();
+    assert!(SqlStore::open(junk.to_str().unwrap()).await.is_err());
+    assert_eq!(
+        std::fs::read(&junk).unwrap(),
+        b"this is not a database file, it is text"
+    );
     // Nothing listens on port 1: an error after the acquire timeout, not a hang or a panic.
     let quick = StoreOptions {
         acquire_timeout: std::time::Duration::from_secs(2),
@@ -93,6 +170,17 @@ async fn in_memory_store_works() {
 #[test]
 fn migrations_are_one_logical_schema() {
     let root = env!("CARGO_MANIFEST_DIR");
+    let names = |dir: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(format!("{root}/migrations/{dir}"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    let files = names("sqlite");
+    assert_eq!(files, names("postgres"), "the same migrations for both");
+    assert!(files.len() >= 2, "{files:?}");
     let read = |p: &str| std::fs::read_to_string(format!("{root}/migrations/{p}")).unwrap();
     let strip = |s: String| -> Vec<String> {
         s.lines()
@@ -100,12 +188,18 @@ fn migrations_are_one_logical_schema() {
             .map(str::to_owned)
             .collect()
     };
-    let sqlite = read("sqlite/0001_initial.sql")
-        .replace("BLOB PRIMARY KEY NOT NULL", "UUID PRIMARY KEY")
-        .replace(
-            "INTEGER PRIMARY KEY AUTOINCREMENT",
-            "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
-        )
-        .replace("BLOB", "UUID");
-    assert_eq!(strip(sqlite), strip(read("postgres/0001_initial.sql")));
+    for file in &files {
+        let sqlite = read(&format!("sqlite/{file}"))
+            .replace("BLOB PRIMARY KEY NOT NULL", "UUID PRIMARY KEY")
+            .replace(
+                "INTEGER PRIMARY KEY AUTOINCREMENT",
+                "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+            )
+            .replace("BLOB", "UUID");
+        assert_eq!(
+            strip(sqlite),
+            strip(read(&format!("postgres/{file}"))),
+            "{file}"
+        );
+    }
 }

@@ -3,7 +3,6 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
-use std::sync::Once;
 
 use nis2_core::events::{Previous, Subject};
 use nis2_core::{
@@ -24,12 +23,35 @@ fn require_postgres() -> bool {
     std::env::var("NIS2_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
 }
 
+/// Test databases are named `nis2_t_<unix seconds>_<random>`; ones older
+/// than this were left by a killed test run and are dropped.
+const STALE_SECS: u64 = 6 * 3_600;
+
 /// A store under test and what keeps its database alive.
 pub struct Ctx {
     pub store: SqlStore,
     /// What was passed to `SqlStore::open` (reopen it, hand it to a child process).
     pub target: String,
     _guard: Guard,
+}
+
+/// A database of its own for one test, not yet opened (no migrations run):
+/// the SQLite file's path (in a temporary directory) or the PostgreSQL URL.
+pub struct Fresh {
+    pub target: String,
+    guard: Guard,
+}
+
+impl Fresh {
+    /// Opens it with the store (running the migrations).
+    pub async fn open(self) -> Ctx {
+        let store = SqlStore::open(&self.target).await.unwrap();
+        Ctx {
+            store,
+            target: self.target,
+            _guard: self.guard,
+        }
+    }
 }
 
 enum Guard {
@@ -48,7 +70,7 @@ impl Drop for Guard {
                     .build()
                     .unwrap();
                 rt.block_on(async {
-                    if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await {
+                    if let Ok(mut conn) = admin_connection().await {
                         let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
                         let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
                             .execute(&mut conn)
@@ -61,40 +83,97 @@ impl Drop for Guard {
     }
 }
 
-pub async fn sqlite() -> Ctx {
+/// A fresh SQLite file in a temporary directory, not yet opened.
+pub fn sqlite_fresh() -> Fresh {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("nis2.db").to_str().unwrap().to_owned();
-    let store = SqlStore::open(&target).await.unwrap();
-    Ctx {
-        store,
+    Fresh {
         target,
-        _guard: Guard::Sqlite(dir),
+        guard: Guard::Sqlite(dir),
     }
 }
 
-/// A fresh PostgreSQL database, or `None` (with a plain notice) when the
-/// server cannot be reached and `NIS2_REQUIRE_POSTGRES=1` is not set.
-pub async fn postgres() -> Option<Ctx> {
-    static NOTICE: Once = Once::new();
+pub async fn sqlite() -> Ctx {
+    sqlite_fresh().open().await
+}
+
+async fn admin_connection() -> Result<sqlx::PgConnection, String> {
     let admin = pg_admin_url();
-    let mut conn = match sqlx::PgConnection::connect(&admin).await {
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        sqlx::PgConnection::connect(&admin),
+    )
+    .await
+    {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("no answer within 10 s".into()),
+    }
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Drops test databases left over by killed runs (once per test process).
+async fn drop_stale_databases(conn: &mut sqlx::PgConnection) {
+    static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if DONE.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'nis2\\_t\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default();
+    let now = unix_secs();
+    for name in names {
+        let born = name
+            .strip_prefix("nis2_t_")
+            .and_then(|rest| rest.split('_').next())
+            .and_then(|secs| secs.parse::<u64>().ok());
+        if born.is_some_and(|b| b + STALE_SECS < now)
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut *conn)
+                .await;
+        }
+    }
+}
+
+/// A fresh PostgreSQL database of its own for `test`, not yet opened; or
+/// `None`, after saying plainly on stderr that `test` was NOT RUN, when the
+/// server cannot be reached — a test failure instead when
+/// `NIS2_REQUIRE_POSTGRES=1`.
+pub async fn postgres_fresh(test: &str) -> Option<Fresh> {
+    let admin = pg_admin_url();
+    let mut conn = match admin_connection().await {
         Ok(c) => c,
         Err(e) => {
             assert!(
                 !require_postgres(),
                 "NIS2_REQUIRE_POSTGRES=1 but PostgreSQL at {admin} is not reachable: {e}"
             );
-            NOTICE.call_once(|| {
-                // Written to the real stderr so the test harness does not swallow it.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "PostgreSQL tests NOT RUN: cannot connect to {admin}: {e}"
-                );
-            });
+            // Written to the real stderr so the test harness does not swallow it.
+            let _ = writeln!(
+                std::io::stderr(),
+                "NOT RUN: {test} on PostgreSQL: cannot connect to {admin}: {e} \
+                 (NIS2_REQUIRE_POSTGRES=1 makes this a failure)"
+            );
             return None;
         }
     };
-    let name = format!("nis2_t_{}", Uuid::new_v4().simple());
+    drop_stale_databases(&mut conn).await;
+    let name = format!(
+        "nis2_t_{}_{}",
+        unix_secs(),
+        &Uuid::new_v4().simple().to_string()[..12]
+    );
     let mut tries = 0;
     loop {
         let sql = format!("CREATE DATABASE {name}");
@@ -104,9 +183,8 @@ pub async fn postgres() -> Option<Ctx> {
         {
             Ok(_) => break,
             // Concurrent CREATE DATABASE can trip over each other on the template; try again.
-            Err(e) if tries < 5 => {
+            Err(_) if tries < 10 => {
                 tries += 1;
-                let _ = e;
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
             Err(e) => panic!("cannot create test database: {e}"),
@@ -115,14 +193,15 @@ pub async fn postgres() -> Option<Ctx> {
     let _ = conn.close().await;
     let base = admin.split('?').next().unwrap();
     let (server, _) = base.rsplit_once('/').unwrap();
-    let target = format!("{server}/{name}");
-    let guard = Guard::Postgres { name };
-    let store = SqlStore::open(&target).await.unwrap();
-    Some(Ctx {
-        store,
-        target,
-        _guard: guard,
+    Some(Fresh {
+        target: format!("{server}/{name}"),
+        guard: Guard::Postgres { name },
     })
+}
+
+/// A store on a fresh PostgreSQL database of its own (see [`postgres_fresh`]).
+pub async fn postgres(test: &str) -> Option<Ctx> {
+    Some(postgres_fresh(test).await?.open().await)
 }
 
 /// Runs each named `async fn(&Ctx)` against SQLite and PostgreSQL.
@@ -134,6 +213,7 @@ macro_rules! contract {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
                     let ctx = $crate::common::sqlite().await;
+                    assert_eq!(ctx.store.backend(), nis2_store::Backend::Sqlite);
                     super::$name(&ctx).await;
                 }
             )*
@@ -142,12 +222,103 @@ macro_rules! contract {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let Some(ctx) = $crate::common::postgres().await else { return };
+                    let test = concat!(module_path!(), "::", stringify!($name));
+                    let Some(ctx) = $crate::common::postgres(test).await else { return };
+                    assert_eq!(ctx.store.backend(), nis2_store::Backend::Postgres);
                     super::$name(&ctx).await;
                 }
             )*
         }
     };
+}
+
+/// Runs raw SQL on the test's database behind the store's back (set-up the
+/// store's API cannot make: triggers, corrupt rows, row locks).
+pub async fn exec(ctx: &Ctx, sql: &str) {
+    match ctx.store.backend() {
+        nis2_store::Backend::Sqlite => {
+            let mut c = sqlite_conn(&ctx.target).await;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            c.close().await.unwrap();
+        }
+        nis2_store::Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&ctx.target).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            c.close().await.unwrap();
+        }
+    }
+}
+
+pub async fn sqlite_conn(path: &str) -> sqlx::SqliteConnection {
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .busy_timeout(std::time::Duration::from_secs(10));
+    sqlx::SqliteConnection::connect_with(&opts).await.unwrap()
+}
+
+/// The store's tables.
+pub const TABLES: [&str; 7] = [
+    "accounts",
+    "api_tokens",
+    "vendors",
+    "scans",
+    "webhook_endpoints",
+    "outbox",
+    "scan_jobs",
+];
+
+/// Every row of every table as text, sorted: equal before and after means
+/// the database was not changed at all.
+pub async fn fingerprint(ctx: &Ctx) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    match ctx.store.backend() {
+        nis2_store::Backend::Sqlite => {
+            let mut c = sqlite_conn(&ctx.target).await;
+            for t in TABLES {
+                let cols: Vec<String> =
+                    sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+                        .bind(t)
+                        .fetch_all(&mut c)
+                        .await
+                        .unwrap();
+                assert!(!cols.is_empty(), "no table {t}");
+                let expr = cols
+                    .iter()
+                    .map(|c| format!("quote({c})"))
+                    .collect::<Vec<_>>()
+                    .join(" || ',' || ");
+                let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    // hex(): rows may hold bytes that are not UTF-8 (the corrupt-row tests).
+                    "SELECT hex({expr}) FROM {t} ORDER BY 1"
+                )))
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+                out.push((t.to_owned(), rows));
+            }
+            c.close().await.unwrap();
+        }
+        nis2_store::Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&ctx.target).await.unwrap();
+            for t in TABLES {
+                let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT CAST(x AS TEXT) FROM {t} x ORDER BY 1"
+                )))
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+                out.push((t.to_owned(), rows));
+            }
+            c.close().await.unwrap();
+        }
+    }
+    out
 }
 
 pub fn ts(s: &str) -> Timestamp {
