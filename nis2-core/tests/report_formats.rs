@@ -249,3 +249,48 @@ fn hostile_vendor_names_and_evidence_are_escaped() {
     let md = report::markdown(&i, Lang::En);
     assert!(md.contains("\\| pipes newline"));
 }
+
+#[test]
+fn html_pages_are_self_contained_and_printable() {
+    let (g, w) = (good(), weak());
+    let vendors = [PortfolioVendor {
+        vendor: weak_vendor(),
+        assessment: Some(&w),
+        failing_since: &[],
+    }];
+    let portfolio = PortfolioInput {
+        account: "Beispiel Energie AG",
+        generated_at: now(),
+        vendors: &vendors,
+    };
+    for lang in Lang::ALL {
+        let pages = [
+            ("report good", report::html(&input(&g, good_vendor()), lang)),
+            ("report weak", report::html(&input(&w, weak_vendor()), lang)),
+            ("portfolio", report::portfolio_html(&portfolio, lang)),
+            (
+                "letter",
+                report::letter(&letter_input(&w, weak_vendor()), lang).html,
+            ),
+        ];
+        for (what, html) in pages {
+            let lower = html.to_ascii_lowercase();
+            // Nothing is fetched: no scripts, images, links, fonts or imports.
+            for needle in [
+                "<script", "<link", "<img", "<iframe", " src=", " href=", "url(", "@import",
+            ] {
+                assert!(!lower.contains(needle), "{lang} {what}: {needle}");
+            }
+            assert!(lower.starts_with("<!doctype html>"), "{lang} {what}");
+            assert!(lower.contains("<meta charset=\"utf-8\">"), "{lang} {what}");
+            assert!(
+                lower.contains("@media print"),
+                "{lang} {what}: print styles"
+            );
+            assert!(
+                html.contains(&format!("dir=\"{}\"", lang.direction().as_str())),
+                "{lang} {what}"
+            );
+        }
+    }
+}

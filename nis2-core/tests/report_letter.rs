@@ -114,6 +114,10 @@ fn arabic_letter_is_rtl_with_arabic_digits() {
     let l = report::letter(&letter_input(&w, weak_vendor()), Lang::Ar);
     assert_eq!(l.direction, Direction::Rtl);
     assert!(l.html.contains("dir=\"rtl\""));
+    assert!(
+        l.html
+            .contains("[dir=rtl] ol{list-style-type:arabic-indic}")
+    );
     for line in l.text.lines().filter(|l| !l.is_empty()) {
         assert!(line.starts_with('\u{200F}'), "line not marked RTL: {line}");
     }

@@ -308,7 +308,7 @@ fn portfolio_pdf_and_html() {
         generated_at: now().plus_days(1),
         vendors: &vendors,
     };
-    for lang in [Lang::En, Lang::De, Lang::Ar] {
+    for lang in Lang::ALL {
         let t = lang.texts();
         let text = check_pdf(
             &report::portfolio_pdf(&input, lang).unwrap(),
@@ -318,6 +318,7 @@ fn portfolio_pdf_and_html() {
             t.labels.grade_distribution,
             t.labels.worst_vendors,
             t.labels.overdue,
+            t.labels.not_scanned,
             "Weak Vendor Ltd",
             "Good Vendor GmbH",
         ] {
@@ -328,6 +329,7 @@ fn portfolio_pdf_and_html() {
         let html = report::portfolio_html(&input, lang);
         assert!(html.contains(&format!("dir=\"{}\"", lang.direction().as_str())));
         assert!(html.contains("<svg") && html.contains("Weak Vendor Ltd"));
+        assert!(html.contains(t.labels.not_scanned), "{lang}: unscanned bar");
         assert!(html.contains(overdue_title));
     }
 }

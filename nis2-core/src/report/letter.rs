@@ -350,4 +350,5 @@ h1{font-size:1.15rem;margin:1.5rem 0}\
 ol.findings li{margin:0 0 1rem}dl{margin:.3rem 0;display:grid;grid-template-columns:max-content 1fr;gap:.15rem .8rem}\
 dt{font-weight:600}dd{margin:0}code{font-size:.85em;word-break:break-all;unicode-bidi:plaintext}\
 .due{margin:.2rem 0;font-weight:600}.note{color:#555;font-size:.85rem;border-top:1px solid #ccc;padding-top:.5rem}\
+[dir=rtl] ol{list-style-type:arabic-indic}\
 @media print{.letter{margin:0;max-width:none}}";

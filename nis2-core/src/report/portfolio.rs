@@ -93,6 +93,8 @@ pub fn overdue<'a>(input: &PortfolioInput<'a>) -> Vec<OverdueItem<'a>> {
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct GradeCount {
     grade: &'static str,
+    /// The grade letter, or "Not scanned yet" for the vendors without a scan.
+    label: &'static str,
     count: usize,
     count_text: String,
 }
@@ -147,6 +149,7 @@ pub(crate) fn portfolio_model(input: &PortfolioInput<'_>, lang: Lang) -> Portfol
             let count = scanned.iter().filter(|(_, a)| a.grade == *g).count();
             GradeCount {
                 grade: g.as_str(),
+                label: g.as_str(),
                 count,
                 count_text: n(count),
             }
@@ -156,6 +159,7 @@ pub(crate) fn portfolio_model(input: &PortfolioInput<'_>, lang: Lang) -> Portfol
     if unscanned > 0 {
         grades.push(GradeCount {
             grade: "–",
+            label: t.labels.not_scanned,
             count: unscanned,
             count_text: n(unscanned),
         });
@@ -248,7 +252,7 @@ pub fn portfolio_html(input: &PortfolioInput<'_>, lang: Lang) -> String {
         .grades
         .iter()
         .map(|g| ChartBar {
-            label: g.grade,
+            label: g.label,
             value: u32::try_from(g.count).unwrap_or(u32::MAX),
             text: &g.count_text,
             colour: colour(g.grade),
