@@ -335,11 +335,15 @@ fn classify_v6(ip: Ipv6Addr) -> Classification {
         // ::ffff:a.b.c.d (mapped) and ::ffff:0:a.b.c.d (SIIT translated).
         via(low_v4)
     } else if in_net(0, 96) {
-        plain(AddressClass::Ipv4Compatible)
+        // Deprecated ::a.b.c.d: refused always; named by the embedded
+        // address when that one is blocked too.
+        embedded_or(low_v4, AddressClass::Ipv4Compatible)
     } else if in_net(0x0064_ff9b_0000_0000_0000_0000_0000_0000, 96) {
         via(low_v4)
     } else if in_net(0x0064_ff9b_0001_0000_0000_0000_0000_0000, 48) {
-        plain(AddressClass::LocalNat64)
+        // Local-use NAT64 (RFC 8215) is never public; its /96 form embeds
+        // the IPv4 address in the last 32 bits.
+        embedded_or(low_v4, AddressClass::LocalNat64)
     } else if in_net(0x0100_0000_0000_0000_0000_0000_0000_0000, 64) {
         plain(AddressClass::Discard)
     } else if in_net(0x2001_0000_0000_0000_0000_0000_0000_0000, 32) {
@@ -375,6 +379,17 @@ fn classify_v6(ip: Ipv6Addr) -> Classification {
         plain(AddressClass::Reserved)
     } else {
         plain(AddressClass::Public)
+    }
+}
+
+/// The embedded IPv4 address's class when that one is blocked, else `class`.
+fn embedded_or(v4: Ipv4Addr, class: AddressClass) -> Classification {
+    match classify_v4(v4) {
+        AddressClass::Public => Classification { class, via: None },
+        blocked => Classification {
+            class: blocked,
+            via: Some(v4),
+        },
     }
 }
 
@@ -934,8 +949,27 @@ mod tests {
         assert_eq!(c("2001:2::1"), plain(AddressClass::Benchmarking));
         assert_eq!(c("2001:10::1"), plain(AddressClass::Orchid));
         assert_eq!(c("100::1"), plain(AddressClass::Discard));
-        assert_eq!(c("::7f00:1"), plain(AddressClass::Ipv4Compatible));
-        assert_eq!(c("64:ff9b:1::1"), plain(AddressClass::LocalNat64));
+        assert_eq!(c("::808:808"), plain(AddressClass::Ipv4Compatible));
+        assert_eq!(
+            c("::7f00:1"),
+            Classification {
+                class: AddressClass::Loopback,
+                via: Some(Ipv4Addr::new(127, 0, 0, 1))
+            }
+        );
+        assert_eq!(c("64:ff9b:1::808:808"), plain(AddressClass::LocalNat64));
+        assert_eq!(
+            c("64:ff9b:1::a00:1"),
+            Classification {
+                class: AddressClass::Private,
+                via: Some(Ipv4Addr::new(10, 0, 0, 1))
+            }
+        );
+        assert_eq!(
+            c("64:ff9b:1::e000:1").class,
+            AddressClass::Multicast,
+            "never allowed, even with allow_private"
+        );
         assert_eq!(c("4000::1"), plain(AddressClass::Reserved));
         let lo = Some(Ipv4Addr::new(127, 0, 0, 1));
         assert_eq!(
@@ -1043,6 +1077,39 @@ mod tests {
         );
         assert_eq!(long.len(), 253);
         ok(&long, &long);
+    }
+
+    #[test]
+    fn private_addresses_are_off_by_default_and_lifted_only_explicitly() {
+        assert!(!PolicyOptions::default().allow_private);
+        assert!(!PolicyOptions::new().allow_private);
+        assert!(!PolicyOptions::default().allow_ip_literals);
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        assert!(check_address(lo, &PolicyOptions::default()).is_err());
+        assert!(check_address(lo, &PolicyOptions::new().allow_private(true)).is_ok());
+        assert!(check_address(lo, &PolicyOptions::new().allow_private(false)).is_err());
+        // Mapped, NAT64 and 6to4 forms are lifted with their IPv4 address, never beyond.
+        let open = PolicyOptions::new().allow_private(true);
+        for ip in [
+            "::ffff:10.0.0.1",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::a00:1",
+            "2002:a00:1::1",
+        ] {
+            assert!(check_address(ip.parse().unwrap(), &open).is_ok(), "{ip}");
+            assert!(
+                check_address(ip.parse().unwrap(), &strict()).is_err(),
+                "{ip}"
+            );
+        }
+        for ip in [
+            "::ffff:224.0.0.1",
+            "64:ff9b::f000:1",
+            "64:ff9b:1::ffff:ffff",
+            "2002:e000:1::1",
+        ] {
+            assert!(check_address(ip.parse().unwrap(), &open).is_err(), "{ip}");
+        }
     }
 
     #[test]

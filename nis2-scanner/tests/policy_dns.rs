@@ -39,6 +39,12 @@ async fn dns() -> LabDns {
         )
         .aaaa("v6nat64.lab.nis2.test", "64:ff9b::a00:1".parse().unwrap())
         .aaaa("v66to4.lab.nis2.test", "2002:a00:1::1".parse().unwrap())
+        .aaaa(
+            "v6nat64local.lab.nis2.test",
+            "64:ff9b:1::a9fe:a9fe".parse().unwrap(),
+        )
+        .aaaa("v6compat.lab.nis2.test", "::c0a8:101".parse().unwrap())
+        .aaaa("v6siit.lab.nis2.test", "::ffff:0:a00:1".parse().unwrap())
         .a("mixed.lab.nis2.test", "192.0.43.10".parse().unwrap())
         .a("mixed.lab.nis2.test", "10.0.0.1".parse().unwrap())
         .a("public.lab.nis2.test", "192.0.43.10".parse().unwrap())
@@ -131,6 +137,15 @@ async fn names_resolving_to_blocked_addresses_are_refused() {
             "64:ff9b::a00:1 embeds 10.0.0.1, a private (RFC 1918) address",
         ),
         ("v66to4.lab.nis2.test", "2002:a00:1::1 embeds 10.0.0.1"),
+        (
+            "v6nat64local.lab.nis2.test",
+            "64:ff9b:1::a9fe:a9fe embeds 169.254.169.254, a link-local address",
+        ),
+        (
+            "v6compat.lab.nis2.test",
+            "::c0a8:101 embeds 192.168.1.1, a private (RFC 1918) address",
+        ),
+        ("v6siit.lab.nis2.test", "::ffff:0:a00:1 embeds 10.0.0.1"),
         (
             "mixed.lab.nis2.test",
             "10.0.0.1 is a private (RFC 1918) address",

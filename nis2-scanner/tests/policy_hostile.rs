@@ -197,7 +197,109 @@ fn v6_siit_loopback() {
 
 #[test]
 fn v6_compatible() {
-    refused("::127.0.0.1", "IPv4-compatible");
+    refused(
+        "::127.0.0.1",
+        "::7f00:1 embeds 127.0.0.1, a loopback address",
+    );
+}
+
+#[test]
+fn v6_compatible_public() {
+    refused("::8.8.8.8", "IPv4-compatible");
+}
+
+#[test]
+fn v6_nat64_local_use_private() {
+    refused(
+        "64:ff9b:1::10.1.2.3",
+        "embeds 10.1.2.3, a private (RFC 1918) address",
+    );
+}
+
+#[test]
+fn v6_nat64_metadata() {
+    refused(
+        "[64:ff9b::169.254.169.254]",
+        "embeds 169.254.169.254, a link-local",
+    );
+}
+
+#[test]
+fn v6_6to4_loopback() {
+    refused("2002:7f00:0001::", "embeds 127.0.0.1, a loopback address");
+}
+
+#[test]
+fn v6_mapped_cgnat() {
+    refused(
+        "::ffff:100.64.1.1",
+        "embeds 100.64.1.1, a carrier-grade NAT",
+    );
+}
+
+#[test]
+fn v6_orchid() {
+    refused("2001:10::1", "ORCHID");
+}
+
+#[test]
+fn v6_benchmarking() {
+    refused("2001:2::1", "benchmarking");
+}
+
+#[test]
+fn octal_overflow_is_not_an_address() {
+    // 0400 is 256 in octal: not an IPv4 spelling, and a numeric top label.
+    refused("0400.0.0.1", "numeric");
+}
+
+#[test]
+fn hex_ipv4_uppercase() {
+    refused("0X7F.0.0.1", "spells the IPv4 address 127.0.0.1");
+}
+
+#[test]
+fn decimal_ipv4_trailing_dot() {
+    refused("2130706433.", "spells the IPv4 address 127.0.0.1");
+}
+
+#[test]
+fn fullwidth_decimal_ipv4() {
+    refused(
+        "\u{ff12}\u{ff11}\u{ff13}\u{ff10}\u{ff17}\u{ff10}\u{ff16}\u{ff14}\u{ff13}\u{ff13}",
+        "spells the IPv4 address 127.0.0.1",
+    );
+}
+
+#[test]
+fn idna_label_too_long_after_mapping() {
+    // 63 characters of Unicode become more than 63 octets in A-label form.
+    refused(&format!("{}.com", "ü".repeat(63)), "the limit is 63");
+}
+
+#[test]
+fn userinfo_with_password() {
+    refused("user:pass@example.com", "'@'");
+}
+
+#[test]
+fn path_traversal() {
+    refused("example.com/../../etc/passwd", "paths are not accepted");
+}
+
+#[test]
+fn ipv6_zone_bracketed() {
+    refused("[fe80::1%25eth0]", "not a valid bracketed IPv6 address");
+}
+
+#[test]
+fn right_to_left_mark() {
+    refused("example.com\u{200f}", "invisible character U+200F");
+}
+
+#[test]
+fn tag_characters() {
+    refused("exa\u{e0041}mple.com", "invisible");
 }
 
 #[test]
@@ -212,7 +314,7 @@ fn v6_nat64_private() {
 
 #[test]
 fn v6_nat64_local_use() {
-    refused("64:ff9b:1::1", "local-use NAT64");
+    refused("64:ff9b:1::808:808", "local-use NAT64");
 }
 
 #[test]
