@@ -234,6 +234,38 @@ fn pdf_in_every_language_holds_vendor_grade_and_every_finding_title() {
                 let id = step.check_id;
                 assert_has(lang, &text, c.failure, &format!("{what} failure {id}"));
                 assert_has(lang, &text, c.remediation, &format!("{what} action {id}"));
+                assert_has(
+                    lang,
+                    &text,
+                    &lang.date(step.due),
+                    &format!("{what} due {id}"),
+                );
+            }
+            // The evidence of every finding, as the scanner recorded it
+            // (English, laid out left to right in every language).
+            for f in a.findings.iter().filter(|f| !f.evidence.is_empty()) {
+                assert!(
+                    words_in_order(&text.raw, &f.evidence, latin_key),
+                    "{what}: evidence of {}: `{}` not in:\n{}",
+                    f.check_id,
+                    f.evidence,
+                    text.raw
+                );
+            }
+            // Every section of the report.
+            let l = &t.labels;
+            for heading in [
+                l.executive_summary,
+                l.technical_summary,
+                l.deductions_chart,
+                l.nis2_table,
+                l.findings,
+                l.remediation_plan,
+            ] {
+                assert_has(lang, &text, heading, &format!("{what} section"));
+            }
+            if a.remediation_steps.is_empty() {
+                assert_has(lang, &text, l.no_failures, &format!("{what} no failures"));
             }
         }
     }

@@ -244,6 +244,28 @@ pub fn html(input: &ReportInput<'_>, lang: Lang) -> String {
     }
     s.push_str("</section>\n");
 
+    if !m.bonuses.is_empty() {
+        let _ = write!(
+            s,
+            "<section><h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+            e(l.bonuses),
+            e(l.check),
+            e(l.points),
+            e(l.evidence)
+        );
+        for b in &m.bonuses {
+            let _ = write!(
+                s,
+                "<tr><td>{}<br><code>{}</code></td><td class=\"num\">{}</td><td class=\"ev\">{}</td></tr>",
+                e(b.label),
+                b.id,
+                e(&b.points),
+                e(&b.evidence)
+            );
+        }
+        s.push_str("</tbody></table></section>\n");
+    }
+
     if !m.positives.is_empty() {
         let _ = write!(s, "<section><h2>{}</h2><ul>", e(l.positive_findings));
         for p in &m.positives {

@@ -118,6 +118,24 @@ pub fn markdown(input: &ReportInput<'_>, lang: Lang) -> String {
         }
     }
 
+    if !m.bonuses.is_empty() {
+        let _ = writeln!(
+            s,
+            "\n## {}\n\n| {} | {} | {} |\n|---|---:|---|",
+            l.bonuses, l.check, l.points, l.evidence
+        );
+        for b in &m.bonuses {
+            let _ = writeln!(
+                s,
+                "| {} (`{}`) | {} | {} |",
+                cell(b.label),
+                b.id,
+                b.points,
+                ltr_run(lang, &cell(&b.evidence))
+            );
+        }
+    }
+
     if !m.positives.is_empty() {
         let _ = writeln!(s, "\n## {}\n", l.positive_findings);
         for p in &m.positives {

@@ -482,6 +482,15 @@ pub(crate) struct Bar {
     severity_key: &'static str,
 }
 
+/// One earned bonus.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct BonusRow {
+    label: &'static str,
+    id: &'static str,
+    points: String,
+    evidence: String,
+}
+
 /// One row of the Art. 21(2) table.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct MappingRow {
@@ -518,7 +527,7 @@ pub(crate) struct Model {
     not_assessed: Vec<&'static str>,
     plan: Vec<PlanRow>,
     positives: Vec<String>,
-    bonuses: Vec<Bar>,
+    bonuses: Vec<BonusRow>,
     critical_risks: Vec<&'static str>,
 }
 
@@ -547,12 +556,13 @@ pub(crate) fn model(input: &ReportInput<'_>, lang: Lang) -> Model {
     let bonuses = a
         .bonuses
         .iter()
-        .map(|b| Bar {
+        .map(|b| BonusRow {
             label: t.check(b.check_id).positive,
             id: b.check_id.as_str(),
-            penalty: b.bonus,
-            penalty_text: format!("+{}", lang.number(b.bonus)),
-            severity_key: "info",
+            points: format!("+{}", lang.number(b.bonus)),
+            evidence: finding_of(a, b.check_id)
+                .map(|f| f.evidence.to_string())
+                .unwrap_or_default(),
         })
         .collect();
 
