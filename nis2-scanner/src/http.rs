@@ -439,6 +439,39 @@ impl Http {
         (obs, errors)
     }
 
+    /// POSTs an OCSP request to the responder at `url` (from the
+    /// certificate; its host checked by the policy like a redirect target)
+    /// and returns the DER answer.
+    pub(crate) async fn post_ocsp(&self, url: &str, request: Vec<u8>) -> Result<Vec<u8>, String> {
+        let url = Url::parse(url).map_err(|e| format!("bad OCSP URL `{}`: {e}", clip(url)))?;
+        let mut held = Vec::new();
+        self.check_hop(&url, &mut held)
+            .await
+            .map_err(|e| e.replacen("redirect to", "OCSP responder", 1))?;
+        let resp = self
+            .strict
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/ocsp-request")
+            .body(request)
+            .send()
+            .await
+            .map_err(|e| describe(&url, &e))?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(format!("{url}: HTTP status {status}"));
+        }
+        let (body, cut) = read_capped(resp, self.settings.body_cap)
+            .await
+            .map_err(|e| describe(&url, &e))?;
+        if cut {
+            return Err(format!(
+                "{url}: answer longer than {} bytes",
+                self.settings.body_cap
+            ));
+        }
+        Ok(body)
+    }
+
     /// Fetches `https://mta-sts.<domain>/.well-known/mta-sts.txt` with
     /// certificate verification, no redirects (RFC 8461 §3.3), the host
     /// checked by the policy first.

@@ -34,6 +34,9 @@
 //!    roots (names are core's job, from the SANs) and read with
 //!    x509-parser. Where rustls cannot talk to the server (TLS ≤ 1.1 only),
 //!    the chain sent in the clear in the best hello exchange is used.
+//! 6. Revocation: a stapled OCSP response is read; without one, the OCSP
+//!    responder named in the leaf is asked (its host through the target
+//!    policy) and its answer counts only when the issuer signed it.
 //!
 //! Probes of one target run [`ScanOptions::probe_concurrency`] at a time,
 //! connections to one address at most [`ScanOptions::per_host_connections`]

@@ -1,11 +1,19 @@
-//! Reads the certificate status out of a stapled OCSP response (RFC 6960).
+//! OCSP (RFC 6960): the certificate status out of a stapled response, and
+//! a request to the responder named in the certificate with its answer
+//! verified.
 //!
 //! Only the status of the single response whose serial number is the
-//! leaf's is read. The response's signature is not verified: a stapled
-//! response comes from the server being judged, which can only lie about
-//! itself, and an unverifiable "revoked" is still worth reporting.
+//! leaf's is read. A stapled response's signature is not verified: it
+//! comes from the server being judged, which can only lie about itself,
+//! and an unverifiable "revoked" is still worth reporting. A responder's
+//! answer travels over plain HTTP, so it counts only when signed by the
+//! issuer, or by a responder certificate the issuer signed for OCSP
+//! signing (§4.2.2.2).
 
 use nis2_core::observations::RevocationStatus;
+use sha1::{Digest, Sha1};
+use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo};
 
 /// One DER element: tag byte and content.
 struct Tlv<'a> {
@@ -68,7 +76,28 @@ fn unsigned(bytes: &[u8]) -> &[u8] {
 /// DER INTEGER content), or `None` when the response is not a successful
 /// basic OCSP response about that certificate.
 pub(crate) fn stapled_status(response: &[u8], serial: &[u8]) -> Option<RevocationStatus> {
-    const SEQUENCE: u8 = 0x30;
+    basic(response).and_then(|b| status_in(&b, serial))
+}
+
+/// The parts of a BasicOCSPResponse needed to read and verify it.
+struct Basic<'a> {
+    /// The whole `tbsResponseData` element, as signed.
+    tbs: &'a [u8],
+    /// The `signatureAlgorithm` element.
+    algorithm: &'a [u8],
+    /// The `signature` BIT STRING element.
+    signature: &'a [u8],
+    /// Certificates sent with the response (DER).
+    certs: Vec<&'a [u8]>,
+}
+
+/// The whole element (tag, length, content) `t` was read from, given the
+/// input it started at.
+fn whole<'a>(input: &'a [u8], rest: &'a [u8]) -> &'a [u8] {
+    &input[..input.len() - rest.len()]
+}
+
+fn basic(response: &[u8]) -> Option<Basic<'_>> {
     let (outer, _) = tlv(response)?;
     let parts = children(outer.content)?;
     // responseStatus ENUMERATED: 0 = successful.
@@ -83,7 +112,38 @@ pub(crate) fn stapled_status(response: &[u8], serial: &[u8]) -> Option<Revocatio
         return None;
     }
     let (basic, _) = tlv(rb.get(1)?.content)?;
-    let (tbs, _) = tlv(basic.content)?;
+    let input = basic.content;
+    let (tbs, after_tbs) = tlv(input)?;
+    if tbs.tag != 0x30 {
+        return None;
+    }
+    let (alg, after_alg) = tlv(after_tbs)?;
+    let (sig, after_sig) = tlv(after_alg)?;
+    if alg.tag != 0x30 || sig.tag != 0x03 {
+        return None;
+    }
+    let mut certs = Vec::new();
+    if let Some((explicit, _)) = tlv(after_sig).filter(|(t, _)| t.tag == 0xa0) {
+        let (list, _) = tlv(explicit.content)?;
+        let mut rest = list.content;
+        while !rest.is_empty() {
+            let (_, next) = tlv(rest)?;
+            certs.push(whole(rest, next));
+            rest = next;
+        }
+    }
+    Some(Basic {
+        tbs: whole(input, after_tbs),
+        algorithm: whole(after_tbs, after_alg),
+        signature: whole(after_alg, after_sig),
+        certs,
+    })
+}
+
+/// The status for `serial` among the single responses of `b`.
+fn status_in(b: &Basic<'_>, serial: &[u8]) -> Option<RevocationStatus> {
+    const SEQUENCE: u8 = 0x30;
+    let (tbs, _) = tlv(b.tbs)?;
     let fields = children(tbs.content)?;
     let responses = fields.iter().rfind(|f| f.tag == SEQUENCE)?;
     for single in children(responses.content)? {
@@ -101,6 +161,102 @@ pub(crate) fn stapled_status(response: &[u8], serial: &[u8]) -> Option<Revocatio
         };
     }
     None
+}
+
+/// DER of one element.
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else if n < 0x100 {
+        out.extend_from_slice(&[0x81, n as u8]);
+    } else {
+        out.extend_from_slice(&[0x82, (n >> 8) as u8, n as u8]);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// An OCSPRequest (DER) for the leaf, identified with a SHA-1 CertID (the
+/// hash every responder supports): issuer name and key hashes, serial.
+pub(crate) fn request(leaf: &[u8], issuer: &[u8]) -> Result<Vec<u8>, String> {
+    let (_, leaf) =
+        X509Certificate::from_der(leaf).map_err(|e| format!("the leaf cannot be read: {e}"))?;
+    let (_, issuer) =
+        X509Certificate::from_der(issuer).map_err(|e| format!("the issuer cannot be read: {e}"))?;
+    if issuer.subject().as_raw() != leaf.issuer().as_raw() {
+        return Err("the next certificate of the chain did not issue the leaf".into());
+    }
+    let name_hash = Sha1::digest(issuer.subject().as_raw());
+    let key_hash = Sha1::digest(&issuer.public_key().subject_public_key.data);
+    // sha1 (1.3.14.3.2.26) with NULL parameters.
+    let sha1 = der(
+        0x30,
+        &[der(0x06, &[0x2b, 0x0e, 0x03, 0x02, 0x1a]), vec![0x05, 0x00]].concat(),
+    );
+    let mut serial = leaf.raw_serial().to_vec();
+    if serial.first().is_some_and(|b| b & 0x80 != 0) {
+        serial.insert(0, 0);
+    }
+    let cert_id = der(
+        0x30,
+        &[
+            sha1,
+            der(0x04, &name_hash),
+            der(0x04, &key_hash),
+            der(0x02, &serial),
+        ]
+        .concat(),
+    );
+    let request = der(0x30, &der(0x30, &cert_id));
+    let tbs = der(0x30, &der(0x30, &request));
+    Ok(der(0x30, &tbs))
+}
+
+/// Whether `signer` (a SubjectPublicKeyInfo) signed the response.
+fn signed_by(b: &Basic<'_>, signer: &SubjectPublicKeyInfo<'_>) -> bool {
+    let Ok((_, alg)) = AlgorithmIdentifier::from_der(b.algorithm) else {
+        return false;
+    };
+    let Ok((_, sig)) = x509_parser::der_parser::asn1_rs::BitString::from_der(b.signature) else {
+        return false;
+    };
+    x509_parser::verify::verify_signature(signer, &alg, &sig, b.tbs).is_ok()
+}
+
+/// The status a responder's answer gives for the leaf, accepted only when
+/// the answer is signed by `issuer` or by a certificate in it that `issuer`
+/// signed with the OCSP-signing purpose.
+pub(crate) fn verified_status(
+    response: &[u8],
+    leaf: &[u8],
+    issuer: &[u8],
+) -> Result<RevocationStatus, String> {
+    let b = basic(response).ok_or("not a successful basic OCSP response")?;
+    let (_, leaf) =
+        X509Certificate::from_der(leaf).map_err(|e| format!("the leaf cannot be read: {e}"))?;
+    let (_, issuer) =
+        X509Certificate::from_der(issuer).map_err(|e| format!("the issuer cannot be read: {e}"))?;
+    let by_issuer = signed_by(&b, issuer.public_key());
+    let by_delegate = || {
+        b.certs.iter().any(|der| {
+            let Ok((_, c)) = X509Certificate::from_der(der) else {
+                return false;
+            };
+            let for_ocsp =
+                matches!(c.extended_key_usage(), Ok(Some(eku)) if eku.value.ocsp_signing);
+            for_ocsp
+                && c.issuer().as_raw() == issuer.subject().as_raw()
+                && c.verify_signature(Some(issuer.public_key())).is_ok()
+                && signed_by(&b, c.public_key())
+        })
+    };
+    if !(by_issuer || by_delegate()) {
+        return Err("the response is not signed by the leaf's issuer or its OCSP responder".into());
+    }
+    status_in(&b, leaf.raw_serial())
+        .ok_or_else(|| "the response says nothing about the leaf".into())
 }
 
 #[cfg(test)]

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use nis2_core::observations::{
-    AcceptedSuite, CheckGroup, ObservationError, Probe, ProtocolSupport, TlsObservations,
-    TlsVersion,
+    AcceptedSuite, CheckGroup, ObservationError, Probe, ProtocolSupport, Revocation,
+    RevocationSource, TlsObservations, TlsVersion,
 };
 use nis2_core::{Observations, ScanError, Scanner, Timestamp};
 use rustls::pki_types::CertificateDer;
@@ -20,6 +20,8 @@ use tokio::task::JoinSet;
 use crate::cert::{self, CapturedChain, Trust};
 use crate::error::Error;
 use crate::hello::{self, HelloSpec, SuiteClass, TLS13_SUITES, X25519_MLKEM768};
+use crate::http::{Http, HttpSettings};
+use crate::ocsp;
 use crate::policy::{PolicyOptions, ResolvedTarget, ResolverOptions, TargetPolicy};
 use crate::probe::{self, Outcome, Timeouts};
 
@@ -51,6 +53,10 @@ pub struct ScanOptions {
     pub probe_ssl2: bool,
     /// Probe cipher-suite classes on each accepted version ≤ 1.2 (default true).
     pub cipher_classes: bool,
+    /// When no OCSP response is stapled, ask the OCSP responder named in the
+    /// leaf (plain HTTP, its host checked by the target policy; the answer
+    /// must be signed by the issuer) whether the leaf is revoked (default true).
+    pub ocsp_responder: bool,
     /// Target policy.
     pub policy: PolicyOptions,
     /// Name resolution.
@@ -71,6 +77,7 @@ impl Default for ScanOptions {
             batch_concurrency: 16,
             probe_ssl2: true,
             cipher_classes: true,
+            ocsp_responder: true,
             policy: PolicyOptions::default(),
             resolver: ResolverOptions::default(),
             extra_roots: Vec::new(),
@@ -139,6 +146,11 @@ impl ScanOptions {
         self.cipher_classes = on;
         self
     }
+    /// Sets [`ScanOptions::ocsp_responder`].
+    pub fn ocsp_responder(mut self, on: bool) -> Self {
+        self.ocsp_responder = on;
+        self
+    }
 }
 
 /// One target of a batch.
@@ -194,6 +206,8 @@ struct Inner {
     options: ScanOptions,
     policy: TargetPolicy,
     trust: Trust,
+    /// Asks OCSP responders (policy-checked, like every connection).
+    http: Http,
     hosts: Mutex<HashMap<IpAddr, Weak<Semaphore>>>,
     seed: AtomicU64,
 }
@@ -254,6 +268,19 @@ impl TlsScanner {
     pub fn new(options: ScanOptions) -> Result<Self, Error> {
         let policy = TargetPolicy::new(options.policy.clone(), &options.resolver)?;
         let trust = cert::trust(&options.extra_roots).map_err(|reason| Error::Config { reason })?;
+        let http = Http::new(
+            policy.clone(),
+            &trust,
+            HttpSettings {
+                http_port: 80,
+                https_port: 443,
+                request_timeout: options.handshake_timeout,
+                connect_timeout: options.connect_timeout,
+                body_cap: 64 * 1024,
+                max_redirects: 0,
+                user_agent: concat!("nis2-scanner/", env!("CARGO_PKG_VERSION")).to_owned(),
+            },
+        )?;
         let seed = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
@@ -263,6 +290,7 @@ impl TlsScanner {
                 options,
                 policy,
                 trust,
+                http,
                 hosts: Mutex::new(HashMap::new()),
                 seed: AtomicU64::new(seed),
             }),
@@ -410,8 +438,52 @@ impl TlsScanner {
             ));
         }
         let connected = state.connected || matches!(state.chain, Some(Ok(_)));
-        let (tls, errors) = self.finish(addr, state);
+        let leaf_and_issuer = match &state.chain {
+            Some(Ok(c)) if c.chain.len() >= 2 => Some((c.chain[0].clone(), c.chain[1].clone())),
+            _ => None,
+        };
+        let (mut tls, mut errors) = self.finish(addr, state);
+        if self.inner.options.ocsp_responder
+            && let Some(cert) = tls.certificate.as_mut()
+            && cert.revocation.is_none()
+            && let Some(url) = cert
+                .chain
+                .first()
+                .and_then(|l| l.ocsp_urls.first())
+                .cloned()
+        {
+            match leaf_and_issuer {
+                Some((leaf, issuer)) => {
+                    let ask = self.ask_responder(&url, &leaf, &issuer);
+                    match tokio::time::timeout(self.inner.options.handshake_timeout, ask).await {
+                        Ok(Ok(status)) => {
+                            cert.revocation = Some(Revocation {
+                                status,
+                                source: RevocationSource::Responder,
+                            })
+                        }
+                        Ok(Err(e)) => errors.push(format!("OCSP responder {url}: {e}")),
+                        Err(_) => errors.push(format!("OCSP responder {url}: timed out")),
+                    }
+                }
+                None => errors.push(format!(
+                    "OCSP responder {url} not asked: the server sent no issuer certificate"
+                )),
+            }
+        }
         (tls, errors, connected)
+    }
+
+    /// Asks the OCSP responder at `url` about `leaf`, issued by `issuer`.
+    async fn ask_responder(
+        &self,
+        url: &str,
+        leaf: &[u8],
+        issuer: &[u8],
+    ) -> Result<nis2_core::observations::RevocationStatus, String> {
+        let request = ocsp::request(leaf, issuer)?;
+        let answer = self.inner.http.post_ocsp(url, request).await?;
+        ocsp::verified_status(&answer, leaf, issuer)
     }
 
     async fn run(&self, addr: SocketAddr, sni: &str, state: &mut State) {

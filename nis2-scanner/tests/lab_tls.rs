@@ -627,3 +627,60 @@ async fn the_next_address_is_tried_when_the_first_refuses_connections() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_by_the_ocsp_responder_named_in_the_certificate() {
+    let lab = lab(&[TargetKind::RevokedOcsp]).await;
+    let obs = scan(&lab, TargetKind::RevokedOcsp).await;
+    assert!(obs.errors.is_empty(), "{:?}", obs.errors);
+    let cert = obs.tls.as_ref().unwrap().certificate.as_ref().unwrap();
+    assert!(cert.trusted, "{:?}", cert.verify_error);
+    assert!(!cert.ocsp_stapled);
+    let url = &cert.chain[0].ocsp_urls;
+    assert_eq!(url.len(), 1);
+    assert!(
+        url[0].starts_with("http://ocsp.lab.nis2.test:") && url[0].ends_with('/'),
+        "{url:?}"
+    );
+    assert_eq!(
+        cert.revocation,
+        Some(Revocation {
+            status: RevocationStatus::Revoked,
+            source: RevocationSource::Responder
+        })
+    );
+    assert_eq!(failing(&obs), vec![CheckId::CertRevoked]);
+
+    // Not asked when turned off: nothing is known, nothing fails.
+    let off = scan_with(
+        &lab,
+        TargetKind::RevokedOcsp,
+        lab.scan_options().ocsp_responder(false),
+    )
+    .await;
+    let cert = off.tls.as_ref().unwrap().certificate.as_ref().unwrap();
+    assert_eq!(cert.revocation, None);
+    assert_eq!(failing(&off), vec![]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ocsp_responder_on_a_blocked_address_is_not_asked() {
+    // The responder's name also resolves to a reserved address: refused as a whole.
+    let lab = Lab::builder()
+        .targets(&[TargetKind::RevokedOcsp])
+        .dns(|d| d.a("ocsp.lab.nis2.test", "240.0.0.1".parse().unwrap()))
+        .start()
+        .await
+        .unwrap();
+    let obs = scan(&lab, TargetKind::RevokedOcsp).await;
+    let cert = obs.tls.as_ref().unwrap().certificate.as_ref().unwrap();
+    assert_eq!(cert.revocation, None);
+    assert_eq!(obs.errors.len(), 1, "{:?}", obs.errors);
+    let msg = &obs.errors[0].message;
+    assert!(
+        msg.starts_with("OCSP responder http://ocsp.lab.nis2.test:"),
+        "{msg}"
+    );
+    assert!(msg.contains("240.0.0.1 is a reserved address"), "{msg}");
+    assert_eq!(failing(&obs), vec![]);
+}

@@ -169,6 +169,26 @@ pub(crate) struct LeafSpec<'a> {
     pub(crate) sans: Vec<String>,
     pub(crate) not_before: OffsetDateTime,
     pub(crate) not_after: OffsetDateTime,
+    /// An OCSP responder URL for the Authority Information Access extension.
+    pub(crate) ocsp_url: Option<String>,
+}
+
+/// The Authority Information Access extension naming one OCSP responder.
+fn aia_ocsp(url: &str) -> rcgen::CustomExtension {
+    fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        if content.len() < 0x80 {
+            out.push(content.len() as u8);
+        } else {
+            out.extend_from_slice(&[0x81, content.len() as u8]);
+        }
+        out.extend_from_slice(content);
+        out
+    }
+    // id-ad-ocsp 1.3.6.1.5.5.7.48.1, uniformResourceIdentifier [6].
+    let id_ad_ocsp = der(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01]);
+    let access = der(0x30, &[id_ad_ocsp, der(0x86, url.as_bytes())].concat());
+    rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], der(0x30, &access))
 }
 
 impl Pki {
@@ -216,6 +236,9 @@ impl Pki {
         p.distinguished_name = dn(spec.cn);
         p.not_before = spec.not_before;
         p.not_after = spec.not_after;
+        if let Some(url) = &spec.ocsp_url {
+            p.custom_extensions.push(aia_ocsp(url));
+        }
         Ok(p)
     }
 
@@ -475,5 +498,64 @@ impl Pki {
             "7",
         ])?;
         std::fs::read(&resp).map_err(|e| lab_err("cannot read the OCSP response", e))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // test helpers
+mod tests {
+    use super::*;
+    use nis2_core::observations::RevocationStatus;
+
+    fn spec(file: &str) -> LeafSpec<'_> {
+        let now = OffsetDateTime::now_utc();
+        LeafSpec {
+            file,
+            cn: "ocsp-test.lab.nis2.test",
+            sans: vec!["ocsp-test.lab.nis2.test".into()],
+            not_before: now - Duration::days(1),
+            not_after: now + Duration::days(30),
+            ocsp_url: Some("http://ocsp.lab.nis2.test:1/".into()),
+        }
+    }
+
+    /// Responder answers count only when the issuer signed them, and only
+    /// for the leaf they name.
+    #[test]
+    fn responder_answers_are_verified() {
+        let pki = Pki::new().unwrap();
+        let leaf = pki.leaf_via_intermediate(&spec("a")).unwrap();
+        let other = pki.leaf_via_intermediate(&spec("b")).unwrap();
+        let (leaf_der, issuer_der) = (leaf.chain[0].to_vec(), leaf.chain[1].to_vec());
+        let request = crate::ocsp::request(&leaf_der, &issuer_der).unwrap();
+        assert_eq!(request[0], 0x30);
+        // The leaf is not its own issuer.
+        assert!(crate::ocsp::request(&leaf_der, &leaf_der).is_err());
+
+        let revoked = pki.ocsp_response(&leaf, true, true).unwrap();
+        assert_eq!(
+            crate::ocsp::verified_status(&revoked, &leaf_der, &issuer_der),
+            Ok(RevocationStatus::Revoked)
+        );
+        let good = pki.ocsp_response(&leaf, true, false).unwrap();
+        assert_eq!(
+            crate::ocsp::verified_status(&good, &leaf_der, &issuer_der),
+            Ok(RevocationStatus::Good)
+        );
+        // Signed by the root, not by the leaf's issuer (the intermediate).
+        let wrong_signer = pki.ocsp_response(&leaf, false, true).unwrap();
+        let err = crate::ocsp::verified_status(&wrong_signer, &leaf_der, &issuer_der).unwrap_err();
+        assert!(err.contains("not signed by the leaf's issuer"), "{err}");
+        // About another certificate.
+        let err = crate::ocsp::verified_status(&revoked, &other.chain[0], &issuer_der).unwrap_err();
+        assert!(err.contains("says nothing about the leaf"), "{err}");
+        // A flipped bit in the signed data.
+        let mut tampered = revoked.clone();
+        let at = tampered.len() / 3;
+        tampered[at] ^= 0x01;
+        assert!(crate::ocsp::verified_status(&tampered, &leaf_der, &issuer_der).is_err());
+        for cut in [0, 1, 10, revoked.len() / 2, revoked.len() - 1] {
+            assert!(crate::ocsp::verified_status(&revoked[..cut], &leaf_der, &issuer_der).is_err());
+        }
     }
 }

@@ -12,7 +12,8 @@
 //! Which server plays which target:
 //! - rustls: good (TLS 1.2 + 1.3, ECDHE AEAD, chain leaf → intermediate,
 //!   stapled OCSP "good"), expired, self-signed, wrong host, SHA-1-signed,
-//!   revoked (stapled OCSP "revoked"), all TLS 1.2 + 1.3;
+//!   revoked (stapled OCSP "revoked"), revoked-by-responder (no staple, an
+//!   OCSP responder named in the leaf answers "revoked"), all TLS 1.2 + 1.3;
 //! - `openssl s_server`: RSA-1024 (TLS 1.2 + 1.3) and legacy (TLS 1.0 + 1.1
 //!   only, static RSA, NULL, anonymous and CBC suites with `@SECLEVEL=0`).
 //!   This Debian openssl is built without RC4, DES and 3DES suites and
@@ -47,6 +48,9 @@ use servers::{Misbehaviour, Running, ScriptedConfig};
 /// The lab's zone.
 pub const LAB_ZONE: &str = "lab.nis2.test";
 
+/// The first label of the lab's OCSP responder's name.
+const OCSP_NAME: &str = "ocsp";
+
 /// The kinds of lab targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
@@ -79,11 +83,15 @@ pub enum TargetKind {
     Reset,
     /// A trusted leaf whose stapled OCSP response says "revoked".
     Revoked,
+    /// A trusted leaf (via the intermediate) that staples nothing and
+    /// names an OCSP responder (`http://ocsp.lab.nis2.test:<port>/`, on the
+    /// target's address) whose signed answer says "revoked".
+    RevokedOcsp,
 }
 
 impl TargetKind {
     /// Every kind, in start order.
-    pub const ALL: [TargetKind; 13] = [
+    pub const ALL: [TargetKind; 14] = [
         Self::Good,
         Self::Expired,
         Self::SelfSigned,
@@ -97,6 +105,7 @@ impl TargetKind {
         Self::Garbage,
         Self::Reset,
         Self::Revoked,
+        Self::RevokedOcsp,
     ];
 
     /// The first DNS label of the target's name.
@@ -115,6 +124,7 @@ impl TargetKind {
             Self::Garbage => "garbage",
             Self::Reset => "reset",
             Self::Revoked => "revoked",
+            Self::RevokedOcsp => "revokedocsp",
         }
     }
 
@@ -228,6 +238,7 @@ fn spec(
         sans,
         not_before,
         not_after,
+        ocsp_url: None,
     }
 }
 
@@ -298,6 +309,30 @@ impl Lab {
                     let ocsp = pki.ocsp_response(&leaf, false, true)?;
                     let config = rustls_config_stapled(&leaf, ocsp)?;
                     let (addr, r) = servers::rustls_server(ip, config).await?;
+                    running.push(r);
+                    addr
+                }
+                TargetKind::RevokedOcsp => {
+                    let responder =
+                        tokio::net::TcpListener::bind((ip, 0))
+                            .await
+                            .map_err(|e| Error::Lab {
+                                reason: format!("cannot bind the OCSP responder on {ip}: {e}"),
+                            })?;
+                    let port = responder
+                        .local_addr()
+                        .map_err(|e| Error::Lab {
+                            reason: e.to_string(),
+                        })?
+                        .port();
+                    let leaf = pki.leaf_via_intermediate(&LeafSpec {
+                        cn: &name,
+                        ocsp_url: Some(format!("http://{OCSP_NAME}.{LAB_ZONE}:{port}/")),
+                        ..spec(kind, sans, from, to)
+                    })?;
+                    let answer = pki.ocsp_response(&leaf, true, true)?;
+                    running.push(servers::ocsp_responder(responder, answer));
+                    let (addr, r) = servers::rustls_server(ip, rustls_config(&leaf)?).await?;
                     running.push(r);
                     addr
                 }
@@ -438,6 +473,10 @@ impl Lab {
         for kind in TargetKind::ALL {
             dns = dns.ip(&kind.name(), kind.ip());
         }
+        dns = dns.ip(
+            &format!("{OCSP_NAME}.{LAB_ZONE}"),
+            TargetKind::RevokedOcsp.ip(),
+        );
         for (label, ip) in POLICY_NAMES {
             let ip: IpAddr = ip.parse().map_err(|e| Error::Lab {
                 reason: format!("bad lab address {ip}: {e}"),

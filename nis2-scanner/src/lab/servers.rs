@@ -306,6 +306,48 @@ fn scripted_reply(config: &ScriptedConfig, hello: &[u8]) -> Vec<u8> {
     out
 }
 
+/// An OCSP responder over HTTP/1.1: reads a request (head and a body of
+/// its Content-Length, at most 16 KiB), answers every one with `answer`
+/// (the response `openssl ocsp` made for the one leaf it serves), closes.
+pub(crate) fn ocsp_responder(listener: TcpListener, answer: Vec<u8>) -> Running {
+    let answer = Arc::new(answer);
+    accept_loop(listener, move |mut stream| {
+        let answer = answer.clone();
+        async move {
+            let mut buf = Vec::with_capacity(1024);
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            let mut chunk = [0u8; 2048];
+            loop {
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                    let want = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + want {
+                        break;
+                    }
+                }
+                if buf.len() > 16 * 1024 {
+                    return;
+                }
+                match tokio::time::timeout_at(deadline, stream.read(&mut chunk)).await {
+                    Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                    _ => return,
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/ocsp-response\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                answer.len()
+            );
+            let _ = stream.write_all(head.as_bytes()).await;
+            let _ = stream.write_all(&answer).await;
+            let _ = stream.shutdown().await;
+        }
+    })
+}
+
 /// How a misbehaving server misbehaves.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Misbehaviour {

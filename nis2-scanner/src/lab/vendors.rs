@@ -381,6 +381,7 @@ impl LabVendors {
                 sans,
                 not_before: from,
                 not_after: to,
+                ocsp_url: None,
             };
             let leaf = pki.leaf_via_intermediate(&spec)?;
             let ocsp = if kind == VendorKind::Good {
