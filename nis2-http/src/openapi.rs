@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::response::Html;
+use nis2_core::i18n::Lang;
 use serde_json::{Value, json};
 
 fn error_response(description: &str) -> Value {
@@ -36,7 +37,7 @@ fn page_params() -> Value {
         {"name": "limit", "in": "query", "required": false,
          "description": "Rows to return (1–500).", "schema": {"type": "integer", "minimum": 0, "maximum": 4294967295u64}},
         {"name": "offset", "in": "query", "required": false,
-         "description": "Rows to skip.", "schema": {"type": "integer", "minimum": 0}}
+         "description": "Rows to skip.", "schema": {"type": "integer", "minimum": 0, "maximum": u64::MAX}}
     ])
 }
 
@@ -68,6 +69,14 @@ fn with(mut base: serde_json::Map<String, Value>, code: &str, v: Value) -> Value
 
 const TS: &str = "date-time";
 
+/// A response with OpenAPI links (for clients and stateful API testers).
+fn linked(mut response: Value, links: Value) -> Value {
+    if let Some(o) = response.as_object_mut() {
+        o.insert("links".into(), links);
+    }
+    response
+}
+
 fn nullable(t: &str) -> Value {
     json!({"type": [t, "null"]})
 }
@@ -75,6 +84,13 @@ fn nullable(t: &str) -> Value {
 /// The OpenAPI 3.1 document of the API.
 pub fn openapi_document() -> Value {
     let sec = json!([{"bearer": []}]);
+    let mut formats = vec!["html", "md", "json", "csv", "junit", "sarif"];
+    if cfg!(feature = "pdf") {
+        formats.push("pdf");
+    }
+    let languages: Vec<Value> = Lang::ALL.iter().map(|l| json!(l.code())).collect();
+    let mut languages_or_null = languages.clone();
+    languages_or_null.push(Value::Null);
     let score = json!({"type": "integer", "minimum": 0, "maximum": 100});
     let grade = json!({"type": "string", "enum": ["A", "B", "C", "D", "F"]});
     let risk = json!({"type": "string", "enum": ["Low", "Medium", "High", "Critical"]});
@@ -127,9 +143,11 @@ pub fn openapi_document() -> Value {
                     "properties": {"vendors": {"type": "array", "items": {"$ref": "#/components/schemas/Vendor"}},
                                    "total": {"type": "integer", "minimum": 0}}},
                 "NewVendor": {"type": "object", "required": ["domain", "consent_given"],
-                    "properties": {"domain": {"type": "string", "description": "A public domain name."},
+                    "properties": {"domain": {"type": "string", "minLength": 1,
+                                       "description": "A public domain name (checked by the target policy)."},
                                    "vendor_name": nullable("string"), "notes": nullable("string"),
-                                   "consent_given": {"type": "boolean", "description": "Must be true."}}},
+                                   "consent_given": {"type": "boolean", "enum": [true],
+                                       "description": "Must be true: you confirm that you are authorized to conduct security assessments of this domain."}}},
                 "VendorCreated": {"type": "object", "required": ["id", "domain", "status", "created_at"],
                     "properties": {"id": {"type": "string", "format": "uuid"}, "domain": {"type": "string"},
                                    "status": {"type": "string", "enum": ["pending"]},
@@ -181,11 +199,14 @@ pub fn openapi_document() -> Value {
                     }},
                 "LetterRequest": {"type": "object", "required": ["vendor_id"],
                     "properties": {"vendor_id": {"type": "string", "format": "uuid"},
-                                   "language": {"type": ["string", "null"], "description": "en, de, fr, es, ar, it, nl, pl, pt (default en)."}}},
+                                   "language": {"type": ["string", "null"], "enum": languages_or_null,
+                                       "description": "The letter's language (default en). Regional forms such as de-AT are accepted too."}}},
                 "LetterResponse": {"type": "object", "required": ["letter", "vendor", "language", "generated_at"],
                     "properties": {"letter": {"type": "string"}, "vendor": {"type": "string"},
                                    "language": {"type": "string"}, "generated_at": {"type": "string", "format": TS}}},
-                "DemoRequest": {"type": "object", "required": ["domain"], "properties": {"domain": {"type": "string"}}},
+                "DemoRequest": {"type": "object", "required": ["domain"],
+                    "properties": {"domain": {"type": "string", "minLength": 1,
+                        "description": "A public domain name; internal names and addresses are refused."}}},
                 "DemoResponse": {"type": "object",
                     "required": ["domain", "score", "grade", "risk_level", "scanned_at", "stored", "score_data"],
                     "properties": {"domain": {"type": "string"}, "score": score, "grade": grade, "risk_level": risk,
@@ -199,13 +220,20 @@ pub fn openapi_document() -> Value {
             "/vendors": {
                 "get": {"operationId": "listVendors", "summary": "All vendors of the account.", "security": sec,
                     "parameters": page_params(),
-                    "responses": with(auth_errors(&[("422", "Invalid query")]), "200", json_response("Vendors", "VendorList"))},
+                    "responses": with(auth_errors(&[("422", "Invalid query")]), "200", linked(json_response("Vendors", "VendorList"), json!({
+                        "ScanHistory": {"operationId": "scanHistory", "parameters": {"vendor_id": "$response.body#/vendors/0/id"}}
+                    })))},
                 "post": {"operationId": "createVendor", "summary": "Add a vendor (consent_given must be true).", "security": sec,
                     "requestBody": json_body("NewVendor"),
                     "responses": with(auth_errors(&[("400", "Invalid domain, no consent, or vendor exists"),
                                                     ("413", "Body too large"), ("415", "Not JSON"),
                                                     ("422", "Body does not match the schema")]),
-                                      "201", json_response("Created", "VendorCreated"))}
+                                      "201", linked(json_response("Created", "VendorCreated"), json!({
+                                          "DeleteVendor": {"operationId": "deleteVendor", "parameters": {"id": "$response.body#/id"}},
+                                          "ScanHistory": {"operationId": "scanHistory", "parameters": {"vendor_id": "$response.body#/id"}},
+                                          "TriggerScan": {"operationId": "triggerScan", "requestBody": {"vendor_id": "$response.body#/id"}},
+                                          "Letter": {"operationId": "remediationLetter", "requestBody": {"vendor_id": "$response.body#/id"}}
+                                      })))}
             },
             "/vendors/{id}": {"delete": {"operationId": "deleteVendor", "summary": "Remove a vendor.", "security": sec,
                 "parameters": [uuid_param("id", "Vendor id")],
@@ -220,7 +248,9 @@ pub fn openapi_document() -> Value {
                 "security": sec,
                 "parameters": [uuid_param("vendor_id", "Vendor id"), page_params()[0].clone(), page_params()[1].clone()],
                 "responses": with(auth_errors(&[("404", "No such vendor in this account"), ("422", "Invalid id or query")]),
-                                  "200", json_response("History", "ScanHistory"))}},
+                                  "200", linked(json_response("History", "ScanHistory"), json!({
+                                      "Report": {"operationId": "scanReport", "parameters": {"scan_id": "$response.body#/scans/0/id"}}
+                                  })))}},
             "/dashboard/summary": {"get": {"operationId": "dashboardSummary", "summary": "Portfolio statistics.", "security": sec,
                 "responses": with(auth_errors(&[]), "200", json_response("Summary", "DashboardSummary"))}},
             "/reports/letter": {"post": {"operationId": "remediationLetter", "summary": "A remediation letter for a vendor.",
@@ -234,8 +264,11 @@ pub fn openapi_document() -> Value {
                 "security": sec,
                 "parameters": [uuid_param("scan_id", "Scan id"),
                     {"name": "format", "in": "query", "required": false,
-                     "schema": {"type": "string", "enum": ["html", "md", "json", "csv", "junit", "sarif", "pdf"]}},
-                    {"name": "lang", "in": "query", "required": false, "schema": {"type": "string"}}],
+                     "description": "The report format (default: pdf when built with PDF support, else html).",
+                     "schema": {"type": "string", "enum": formats}},
+                    {"name": "lang", "in": "query", "required": false,
+                     "description": "The report's language (default en); regional forms such as de-AT are accepted too.",
+                     "schema": {"type": "string", "enum": languages}}],
                 "responses": with(auth_errors(&[("404", "No such scan in this account"), ("422", "Invalid id, format or language")]),
                                   "200", json!({"description": "The report",
                                       "content": {"text/html": {"schema": {"type": "string"}},

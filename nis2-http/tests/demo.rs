@@ -27,6 +27,7 @@ async fn lab_dns() -> Lab {
                 .aaaa("ula.demo.nis2.test", "fd00::1".parse::<Ipv6Addr>().unwrap())
                 .a("rebind.demo.nis2.test", Ipv4Addr::new(8, 8, 4, 4))
                 .a("rebind.demo.nis2.test", Ipv4Addr::new(192, 168, 1, 1))
+                .cname("cname-private.demo.nis2.test", "private.demo.nis2.test")
         })
         .start()
         .await
@@ -61,36 +62,108 @@ async fn demo_refuses_private_targets_and_scans_public_ones() {
     // The test client is the trusted proxy, so each request can name its own client IP.
     cfg.trusted_proxies = vec![IpAddr::from([127, 0, 0, 1])];
     let srv = start_with(cfg, SampleScanner::default()).await;
+    // The blocked-address tricks of the scanner's target-policy tests
+    // (tests/policy_hostile.rs and tests/policy_dns.rs), and a few more.
     let tricks = [
+        // Loopback, private, link-local, CGNAT, multicast, reserved, special.
         "localhost",
         "127.0.0.1",
+        "127.1.2.3",
         "10.0.0.1",
-        "192.168.1.1",
-        "172.16.0.1",
+        "172.16.5.4",
+        "172.31.255.254",
+        "192.168.0.1",
         "169.254.169.254",
-        "[::1]",
+        "100.64.0.1",
+        "100.127.255.254",
+        "224.0.0.251",
+        "240.0.0.1",
+        "255.255.255.255",
+        "0.0.0.0",
+        "0.1.2.3",
+        "192.0.2.10",
+        "198.51.100.10",
+        "203.0.113.10",
+        "198.18.0.1",
+        "192.0.0.1",
+        // IPv6 and its IPv4-embedding forms.
         "::1",
+        "[::1]",
+        "::",
+        "fd00::1",
+        "[fc00::abcd]",
+        "fe80::1",
+        "fe80::1%eth0",
+        "ff02::1",
+        "fec0::1",
+        "::ffff:127.0.0.1",
         "[::ffff:127.0.0.1]",
         "::ffff:7f00:1",
+        "::ffff:a00:1",
+        "[::ffff:169.254.169.254]",
+        "::ffff:0:7f00:1",
+        "::127.0.0.1",
+        "64:ff9b::7f00:1",
+        "64:ff9b::192.168.1.1",
+        "64:ff9b:1::1",
+        "2002:c0a8:101::1",
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+        "2001:db8::1",
+        "100::1",
+        "4000::1",
+        "0000:0000:0000:0000:0000:0000:0000:0001",
+        // Other spellings of IPv4 addresses.
         "2130706433",
         "0x7f.1",
         "017700000001",
+        "0x7f000001",
+        "0177.0.0.01",
         "127.1",
+        "2852039166",
+        "0xa.0.0.1",
+        "0",
+        "127.0.0.1.",
+        "[127.0.0.1]",
+        "\u{ff11}\u{ff12}\u{ff17}.0.0.1",
+        "127\u{3002}0\u{3002}0\u{3002}1",
+        "127\u{ff0e}0\u{ff0e}0\u{ff0e}1",
+        "127\u{ff61}0\u{ff61}0\u{ff61}1",
+        "%31%32%37.0.0.1",
+        "1.2.3.4.5",
+        // Smuggling an address past the parser.
+        "example.com@127.0.0.1",
+        "example.com\\@127.0.0.1",
+        "[::1]:443",
+        "http://127.0.0.1/",
+        "public.demo.nis2.test:22",
+        // Public addresses are refused too: the demo takes domain names.
+        "8.8.8.8",
+        "2606:4700::1111",
+        // Special-use and private names.
+        "\u{ff4c}\u{ff4f}\u{ff43}\u{ff41}\u{ff4c}\u{ff48}\u{ff4f}\u{ff53}\u{ff54}",
+        "LOCALHOST.",
+        "app.localhost",
         "foo.localhost",
         "printer.local",
         "db.internal",
+        "router.home.arpa",
+        "1.0.0.127.in-addr.arpa",
+        "abcdefghijklmnop.onion",
+        "host.invalid",
+        "fileserver",
+        // Names that resolve to blocked addresses (the lab DNS).
         "private.demo.nis2.test",
         "loop.demo.nis2.test",
+        "LOOP.Demo.Nis2.Test.",
         "cgnat.demo.nis2.test",
         "metadata.demo.nis2.test",
         "mapped.demo.nis2.test",
         "ula.demo.nis2.test",
         "rebind.demo.nis2.test",
-        "http://127.0.0.1/",
-        "public.demo.nis2.test:22",
+        "cname-private.demo.nis2.test",
     ];
     for (i, t) in tricks.iter().enumerate() {
-        let ip = format!("198.51.100.{}", i + 1);
+        let ip = format!("198.51.{}.{}", 100 + i / 200, i % 200 + 1);
         let (s, _, v) = demo(&srv.base, t, Some(&ip)).await;
         assert_eq!(s, 400, "{t}: {v}");
         let detail = assert_error_shape(&v);
@@ -106,7 +179,7 @@ async fn demo_refuses_private_targets_and_scans_public_ones() {
             continue;
         }
         let name = format!("{label}.{}", nis2_scanner::lab::LAB_ZONE);
-        let (s, _, v) = demo(&srv.base, &name, Some(&format!("198.51.100.{}", 100 + i))).await;
+        let (s, _, v) = demo(&srv.base, &name, Some(&format!("198.52.100.{}", 1 + i))).await;
         assert_eq!(s, 400, "{name}: {v}");
         assert!(
             assert_error_shape(&v).contains("scanning private addresses is not allowed"),

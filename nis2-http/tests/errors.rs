@@ -491,6 +491,22 @@ async fn every_error_status_has_the_error_shape() {
     .await;
     assert_eq!(s, 200);
     assert_eq!(v["total"], 1);
+    assert!(issued.secret.starts_with("nis2_"));
+    // Stored as a hash only: the secret is in no file of the database
+    // (main file, WAL or journal).
+    let db_dir = srv.dir.as_ref().unwrap().path();
+    let mut files = 0;
+    for entry in std::fs::read_dir(db_dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        files += 1;
+        let secret = issued.secret.as_bytes();
+        let body = &secret["nis2_".len()..];
+        assert!(
+            !bytes.windows(body.len()).any(|w| w == body),
+            "the API token secret is stored in clear"
+        );
+    }
+    assert!(files >= 1);
     srv.state
         .store()
         .revoke_api_token(account.id, issued.token.id, now())

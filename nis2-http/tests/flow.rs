@@ -5,6 +5,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -228,7 +230,7 @@ async fn vendor_gets_scanned_scored_and_webhooks_are_signed() {
     assert_eq!(d["grade_distribution"]["A"], 0);
 
     // Letters: English and German, from the latest scan; unscanned vendor refused.
-    for lang in ["en", "de", "ar"] {
+    for lang in ["en", "de", "fr", "es", "ar"] {
         let (s, _, l) = call(
             Method::POST,
             &format!("{base}/reports/letter"),
@@ -270,5 +272,119 @@ async fn vendor_gets_scanned_scored_and_webhooks_are_signed() {
     )
     .await;
     assert_eq!(s, 404);
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trigger_answers_at_once_and_the_vendor_shows_scanning() {
+    let dir = tempfile::tempdir().unwrap();
+    let scanner = SampleScanner::default();
+    *scanner.delay.lock().unwrap() = Duration::from_secs(3);
+    let srv = start_with(config(&dir.path().join("nis2.db")), scanner.clone()).await;
+    let base = srv.base.clone();
+    let tok = token("user-async");
+    let id = add_vendor(&base, &tok, "slow.example").await;
+    let (s, _, t) = call(
+        Method::POST,
+        &format!("{base}/scans/trigger"),
+        Some(&tok),
+        Some(json!({"vendor_id": id})),
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    assert_eq!(t["status"], "scanning");
+    // The answer came before the scan could have finished.
+    assert!(
+        srv.state
+            .store()
+            .scan_history(
+                srv.state
+                    .store()
+                    .account_by_subject("user-async")
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+                id.parse().unwrap(),
+                nis2_store::Page::first(5)
+            )
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let v = vendor_status(&base, &tok, &id).await.unwrap();
+    assert_eq!(v["status"], "scanning", "{v}");
+    // Triggering again while it runs queues nothing new.
+    eventually(10, || async {
+        (!scanner.calls.lock().unwrap().is_empty()).then_some(())
+    })
+    .await;
+    let (s, _, t) = call(
+        Method::POST,
+        &format!("{base}/scans/trigger"),
+        Some(&tok),
+        Some(json!({"vendor_id": id})),
+    )
+    .await;
+    assert_eq!(s, 200, "{t}");
+    let done = eventually(30, || async {
+        let v = vendor_status(&base, &tok, &id).await?;
+        (v["status"] == "complete").then_some(v)
+    })
+    .await;
+    assert_eq!(done["current_grade"], "A");
+    assert_eq!(
+        scanner.calls.lock().unwrap().len(),
+        1,
+        "one scan for two triggers"
+    );
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_scan_sets_the_vendor_to_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir.path().join("nis2.db"));
+    cfg.store = nis2_store::StoreOptions {
+        jobs: nis2_store::JobPolicy {
+            max_attempts: 2,
+            retry_base: Duration::from_millis(100),
+            ..nis2_store::JobPolicy::default()
+        },
+        ..nis2_store::StoreOptions::default()
+    };
+    let scanner = SampleScanner::default();
+    scanner.set("broken.example", Quality::Fail);
+    let srv = start_with(cfg, scanner.clone()).await;
+    let tok = token("user-error");
+    let id = add_vendor(&srv.base, &tok, "broken.example").await;
+    call(
+        Method::POST,
+        &format!("{}/scans/trigger", srv.base),
+        Some(&tok),
+        Some(json!({"vendor_id": id})),
+    )
+    .await;
+    // Retried once (two attempts), then the job fails for good.
+    let store = srv.state.store();
+    let account = store
+        .account_by_subject("user-error")
+        .await
+        .unwrap()
+        .unwrap();
+    let vendor: nis2_core::VendorId = id.parse().unwrap();
+    eventually(30, || async {
+        let jobs = store.vendor_jobs(account.id, vendor).await.unwrap();
+        (jobs[0].state == nis2_store::JobState::Failed).then_some(())
+    })
+    .await;
+    let v = vendor_status(&srv.base, &tok, &id).await.unwrap();
+    assert_eq!(v["status"], "error", "{v}");
+    assert!(v["current_grade"].is_null(), "{v}");
+    assert_eq!(
+        scanner.calls.lock().unwrap().len(),
+        2,
+        "retried, then gave up"
+    );
     srv.stop().await;
 }
