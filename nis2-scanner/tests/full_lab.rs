@@ -423,3 +423,60 @@ async fn redirects_to_blocked_addresses_are_refused() {
         2
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_vendor_shows_each_half_measure() {
+    let (_lab, scanner) = lab().await;
+    let obs = expect(
+        &scanner,
+        &Expect {
+            kind: VendorKind::Partial,
+            fails: &[
+                CheckId::HttpHstsWeak,
+                CheckId::HttpCspMissing,
+                CheckId::HttpXctoMissing,
+                CheckId::HttpCookieInsecure,
+                CheckId::HttpVersionDisclosure,
+                CheckId::VulnSecurityTxtMissing,
+                CheckId::EmailSpfInvalid,
+            ],
+            // 100 - (3 + 5 + 3 + 4 + 3 + 3 + 8) + bonuses (TLS 1.3 only +2,
+            // hybrid PQ +1, DNSSEC +2, CAA +1).
+            score: 77,
+            grade: Grade::C,
+            risk: RiskLevel::Medium,
+            mapping: r#"{"article_21_2a":"partial","article_21_2b":"partial","article_21_2c":"compliant","article_21_2d":"partial","article_21_2e":"partial","article_21_2f":"not_assessed","article_21_2g":"partial","article_21_2h":"partial","article_21_2i":"partial","article_21_2j":"partial"}"#,
+        },
+    )
+    .await;
+    let http = obs.http.as_ref().unwrap();
+    let hop = &http.https.as_ref().unwrap().hops[0];
+    let header = |name: &str| {
+        hop.headers
+            .iter()
+            .find(|h| h.0.eq_ignore_ascii_case(name))
+            .map(|h| h.1.as_str())
+    };
+    assert_eq!(header("strict-transport-security"), Some("max-age=300"));
+    assert_eq!(header("x-frame-options"), Some("SAMEORIGIN"));
+    assert_eq!(header("content-security-policy"), None);
+    assert_eq!(header("x-content-type-options"), Some("sniff"));
+    assert_eq!(header("server"), Some("nginx/1.25.3"));
+    assert_eq!(
+        header("set-cookie"),
+        Some("sid=42; Path=/; Secure; SameSite=Strict")
+    );
+    let sec = http
+        .paths
+        .iter()
+        .find(|p| p.path == nis2_core::SECURITY_TXT_PATH)
+        .unwrap();
+    assert_eq!(sec.status, 200);
+    assert!(sec.body.contains("Expires: "), "{}", sec.body);
+    let email = obs.email.as_ref().unwrap();
+    assert_eq!(email.spf.dns_lookups, Some(3));
+    assert_eq!(email.spf.void_lookups, Some(3));
+    assert_eq!(email.spf.errors.len(), 3, "{:?}", email.spf.errors);
+    let policy = email.mta_sts.policy.as_ref().unwrap();
+    assert!(policy.body.contains("mode: testing"));
+}

@@ -251,3 +251,27 @@ async fn every_group_connects_to_the_checked_addresses_only() {
     let again = scanner.scan(&name).await.unwrap_err();
     assert!(matches!(again, Error::TargetRefused { .. }), "{again:?}");
 }
+
+/// A host below the vendor's zone: CAA and the zone's name servers are
+/// found by climbing to the parent (RFC 8659 §3), DNSSEC is judged on the
+/// zone found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn caa_and_the_zone_are_found_by_climbing_to_the_parent() {
+    let lab = LabVendors::start().await.unwrap();
+    let scanner = DomainScanner::new(lab.scanner_options().groups([CheckGroup::Dns])).unwrap();
+    let good = VendorKind::Good.domain();
+    let obs = scanner.scan(&format!("shop.{good}")).await.unwrap();
+    assert!(obs.errors.is_empty(), "{:#?}", obs.errors);
+    let dns = obs.dns.unwrap();
+    assert_eq!(dns.caa.len(), 1);
+    assert_eq!(dns.caa[0].name, good);
+    assert_eq!(dns.caa[0].value, "0 issue \"ca.nis2-lab.test.\"");
+    assert_eq!(dns.ns, [format!("ns.{good}"), format!("ns2.{good}")]);
+    assert_eq!(dns.ns_answering, Some(2));
+    assert_eq!(dns.dnssec.validated, Some(true));
+
+    // The weak-mail vendor publishes no CAA anywhere up the tree.
+    let weak = VendorKind::WeakMail.domain();
+    let obs = scanner.scan(&format!("shop.{weak}")).await.unwrap();
+    assert!(obs.dns.unwrap().caa.is_empty());
+}

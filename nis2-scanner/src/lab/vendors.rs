@@ -65,11 +65,17 @@ pub enum VendorKind {
     /// HTTPS redirects twice and ends on a blocked address; plain HTTP
     /// redirects to the IP literal `0.0.0.0`.
     RedirectBlocked,
+    /// Half-way hygiene: HSTS `max-age=300`, X-Frame-Options but no CSP,
+    /// `X-Content-Type-Options: sniff`, a Secure cookie without HttpOnly,
+    /// `Server: nginx/1.25.3`, an expired security.txt; an SPF record whose
+    /// three includes do not exist (three void lookups), DMARC quarantine,
+    /// MTA-STS in testing mode.
+    Partial,
 }
 
 impl VendorKind {
     /// Every vendor, in start order.
-    pub const ALL: [VendorKind; 9] = [
+    pub const ALL: [VendorKind; 10] = [
         Self::Good,
         Self::WeakMail,
         Self::SpfLookups,
@@ -79,6 +85,7 @@ impl VendorKind {
         Self::Exposed,
         Self::Soft404,
         Self::RedirectBlocked,
+        Self::Partial,
     ];
 
     /// The first label of the vendor's domain.
@@ -93,6 +100,7 @@ impl VendorKind {
             Self::Exposed => "exposed",
             Self::Soft404 => "soft404",
             Self::RedirectBlocked => "redirectblocked",
+            Self::Partial => "partial",
         }
     }
 
@@ -220,7 +228,11 @@ fn not_found() -> Reply {
 }
 
 fn security_txt(domain: &str) -> Result<String, Error> {
-    let expires = (OffsetDateTime::now_utc() + Duration::days(300))
+    security_txt_expiring(domain, Duration::days(300))
+}
+
+fn security_txt_expiring(domain: &str, from_now: Duration) -> Result<String, Error> {
+    let expires = (OffsetDateTime::now_utc() + from_now)
         .replace_nanosecond(0)
         .map_err(|e| lab(e.to_string()))?
         .format(&Rfc3339)
@@ -516,6 +528,54 @@ impl LabVendors {
                     );
                     site.fallback = page.clone();
                     site.routes.retain(|(p, _)| p == "/");
+                }
+                VendorKind::Partial => {
+                    let mut spf = String::from("v=spf1");
+                    for i in 1..=3 {
+                        spf.push_str(&format!(" include:_gone{i}.{domain}"));
+                    }
+                    spf.push_str(" -all");
+                    z = z
+                        .mx(&domain, 10, &format!("mx1.{domain}"))
+                        .mx(&domain, 20, &format!("mx2.{domain}"))
+                        .txt(&domain, &spf)
+                        .txt(&format!("_dmarc.{domain}"), "v=DMARC1; p=quarantine")
+                        .txt(&format!("_mta-sts.{domain}"), "v=STSv1; id=3")
+                        .txt(
+                            &format!("_smtp._tls.{domain}"),
+                            &format!("v=TLSRPTv1; rua=mailto:tlsrpt@{domain}"),
+                        );
+                    site = Site {
+                        routes: Vec::new(),
+                        fallback: not_found(),
+                        common: vec![
+                            ("Server".into(), "nginx/1.25.3".into()),
+                            ("Strict-Transport-Security".into(), "max-age=300".into()),
+                            ("X-Frame-Options".into(), "SAMEORIGIN".into()),
+                            ("X-Content-Type-Options".into(), "sniff".into()),
+                            ("Referrer-Policy".into(), "no-referrer".into()),
+                        ],
+                        mta_sts: Some(Reply::new(
+                            200,
+                            "text/plain",
+                            format!(
+                                "version: STSv1\nmode: testing\nmx: mx1.{domain}\nmx: mx2.{domain}\nmax_age: 86400\n"
+                            ),
+                        )),
+                    }
+                    .route(
+                        "/",
+                        Reply::new(200, "text/html", "<html><body>Half way</body></html>\n")
+                            .header("Set-Cookie", "sid=42; Path=/; Secure; SameSite=Strict"),
+                    )
+                    .route(
+                        "/.well-known/security.txt",
+                        Reply::new(
+                            200,
+                            "text/plain",
+                            security_txt_expiring(&domain, Duration::days(-30))?,
+                        ),
+                    );
                 }
                 VendorKind::RedirectBlocked => {
                     z = good_mail(z, &domain);
