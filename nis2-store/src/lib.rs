@@ -59,12 +59,30 @@
 //!   level is `Critical` (grade F in `nis2-score/1`); see [`DashboardSummary`]
 //!   for the other figures.
 //! - **Domains** are stored trimmed, lower-cased and without a trailing dot,
-//!   so `Vendor.com.` duplicates `vendor.com`.
+//!   so `Vendor.com.` duplicates `vendor.com`. The store checks length and
+//!   refuses characters no host name has; full host-name syntax (labels,
+//!   IDNA) is the scanner's target policy, which the adapters apply first.
+//! - **Opening.** A SQLite path's missing directories are created. Migrations
+//!   run at every open: on PostgreSQL under sqlx's advisory lock, on SQLite
+//!   under the write lock (`BEGIN IMMEDIATE`), so several processes starting
+//!   at once on a new database all succeed.
+//! - **Unreadable rows.** The API takes `&str`, so no invalid UTF-8 can be
+//!   written through it (and PostgreSQL refuses it anyway); a SQLite file
+//!   changed by another program can still hold some. Reading such a value is
+//!   [`Error::Corrupt`], never a panic; a scan job whose vendor domain cannot
+//!   be read fails alone instead of blocking the queue.
+//! - **Durability.** SQLite runs in WAL mode with `synchronous = NORMAL`: a
+//!   committed transaction survives the process being killed; after a power
+//!   loss the last commits may be missing (the database stays consistent).
 //!
 //! ## Schema
 //! One logical schema, written twice (`migrations/sqlite`, `migrations/postgres`)
-//! because the types differ (uuids are `BLOB` in SQLite, `UUID` in PostgreSQL);
-//! both are embedded and run by [`SqlStore::open`].
+//! because the types differ (uuids are `BLOB` in SQLite, `UUID` in PostgreSQL;
+//! a test checks the two differ in nothing else); both are embedded and run
+//! by [`SqlStore::open`]. Tables: `accounts`; `api_tokens` (SHA-256 of each
+//! token, never the token); `vendors` (the seed's VENDOR OBJECT plus the last
+//! error); `scans` (score data, observations, method version, times);
+//! `webhook_endpoints` (URL and signing secret); `outbox`; `scan_jobs`.
 #![warn(missing_docs)]
 
 /// Runs `$body` with `$pool` bound to the store's pool; the body is compiled

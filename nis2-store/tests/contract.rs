@@ -6,7 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Ctx, assessment, events_for, exec, fingerprint, observations, record, ts};
+use common::{
+    Ctx, assessment, events_for, exec, fingerprint, observations, record, stored_anywhere, ts,
+};
 use nis2_core::{
     AccountId, CheckId, Grade, NewScan, RiskLevel, ScanId, Store as _, StoreError, Timestamp,
     VendorId, VendorStatus,
@@ -1184,6 +1186,15 @@ async fn api_tokens(ctx: &Ctx) {
     assert!(issued.secret[5..].chars().all(|c| c.is_ascii_hexdigit()));
     assert_eq!(issued.token.prefix, issued.secret[..13]);
     assert!(!format!("{issued:?}").contains(&issued.secret[5..]));
+    // Only the token's hash is stored: not the token, not its random part.
+    assert!(!stored_anywhere(ctx, &issued.secret[5..]).await);
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        issued.secret.as_bytes(),
+    ));
+    assert!(
+        stored_anywhere(ctx, &hash).await,
+        "the SHA-256 is what is kept"
+    );
     let second = s.create_api_token(a, "laptop", ts(NOW)).await.unwrap();
     assert_ne!(second.secret, issued.secret);
     s.create_api_token(b, "theirs", ts(NOW)).await.unwrap();

@@ -414,3 +414,19 @@ pub async fn record(
         .unwrap();
     (id, a)
 }
+
+/// Whether `needle` is stored anywhere in the database (any column of any
+/// table). SQLite fingerprints are hex, so the needle is compared as hex there.
+pub async fn stored_anywhere(ctx: &Ctx, needle: &str) -> bool {
+    let needle = match ctx.store.backend() {
+        nis2_store::Backend::Sqlite => needle
+            .bytes()
+            .map(|b| format!("{b:02X}"))
+            .collect::<String>(),
+        nis2_store::Backend::Postgres => needle.to_owned(),
+    };
+    fingerprint(ctx)
+        .await
+        .iter()
+        .any(|(_, rows)| rows.iter().any(|r| r.contains(&needle)))
+}
