@@ -175,7 +175,7 @@ pub struct WebhookConfig {
     pub allow_private: bool,
     /// Timeout of one delivery (default 10 s).
     pub timeout: Duration,
-    /// Entries claimed at once (default 20).
+    /// Deliveries in flight at once, and so entries claimed at once (default 20).
     pub batch: u32,
     /// How often an idle dispatcher looks for due entries (default 2 s;
     /// scans of this process wake it at once).

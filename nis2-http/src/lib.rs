@@ -33,7 +33,7 @@ use axum::http::{HeaderValue, Response, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnRequest, DefaultOnResponse, TraceLayer};
 
 // JWT setup errors (a JWKS that cannot be read).
 pub use auth::AuthSetupError;
@@ -86,7 +86,12 @@ fn layered<S: Clone + Send + Sync + 'static>(router: Router<S>, body_limit: usiz
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::map_response(shape_errors))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(tracing::Level::INFO))
+                .on_request(DefaultOnRequest::new().level(tracing::Level::DEBUG))
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
 }
 
 /// A handler panicked: log why, answer the generic 500.

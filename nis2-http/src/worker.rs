@@ -1,7 +1,6 @@
 //! The scan worker and the webhook dispatcher, both driven by the store's
 //! job queue and outbox (leases, retries, at-least-once).
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +9,7 @@ use async_trait::async_trait;
 use nis2_core::{AccountId, Engine, Event, Notifier, NotifyError, Scanner};
 use nis2_scanner::{PolicyOptions, ResolverOptions, TargetPolicy};
 use nis2_store::{ClaimedJob, OutboxEntry, SqlStore, WebhookEndpoint};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
@@ -284,63 +283,100 @@ impl Dispatcher {
         set.spawn(async move { d.run(stop).await });
     }
 
+    /// Claims due entries while it has room for them (at most
+    /// [`WebhookConfig::batch`] in flight) and delivers them: one account's
+    /// entries in order, accounts side by side, so a slow or dead endpoint
+    /// delays only its own account.
     async fn run(self, mut stop: watch::Receiver<Phase>) {
+        let slots = Arc::new(Semaphore::new(self.config.batch.max(1) as usize));
+        let mut flying: JoinSet<()> = JoinSet::new();
         loop {
             if stopping(&stop) {
-                return;
+                break;
             }
-            let mut busy = false;
-            match self
-                .store
-                .claim_outbox(&self.name, now(), self.config.batch)
-                .await
-            {
-                Ok(entries) => {
-                    busy = !entries.is_empty();
-                    self.deliver_all(entries).await;
+            while flying.try_join_next().is_some() {}
+            let free = slots.available_permits();
+            let mut full = false;
+            if free > 0 {
+                let want = u32::try_from(free).unwrap_or(u32::MAX);
+                match self.store.claim_outbox(&self.name, now(), want).await {
+                    Ok(entries) => {
+                        full = entries.len() == free;
+                        self.start(entries, &slots, &mut flying);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "claiming outbox entries failed"),
                 }
-                Err(e) => tracing::warn!(error = %e, "claiming outbox entries failed"),
-            }
-            if busy {
-                continue;
+                if full {
+                    continue;
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(self.config.poll_interval) => {}
                 _ = self.wake.notified() => {}
+                _ = flying.join_next(), if !flying.is_empty() => {}
                 _ = stop_requested(&mut stop) => {}
+            }
+        }
+        // Finish what is in flight; once the grace period is over, abandon
+        // it (the claims lapse and the entries are delivered again).
+        loop {
+            tokio::select! {
+                done = flying.join_next() => if done.is_none() { return },
+                _ = abandon_requested(&mut stop) => {
+                    tracing::warn!(left = flying.len(), "abandoning webhook deliveries in flight; they are sent again");
+                    flying.abort_all();
+                    while flying.join_next().await.is_some() {}
+                    return;
+                }
             }
         }
     }
 
-    async fn deliver_all(&self, entries: Vec<OutboxEntry>) {
-        let mut endpoints: HashMap<AccountId, Option<WebhookEndpoint>> = HashMap::new();
+    /// Starts delivering claimed entries, one task per account.
+    fn start(&self, entries: Vec<OutboxEntry>, slots: &Arc<Semaphore>, flying: &mut JoinSet<()>) {
+        let mut by_account: Vec<(AccountId, Vec<OutboxEntry>)> = Vec::new();
         for entry in entries {
-            let endpoint = match endpoints.get(&entry.account_id) {
-                Some(e) => e.clone(),
-                None => match self.store.webhook_endpoint(entry.account_id).await {
-                    Ok(e) => {
-                        endpoints.insert(entry.account_id, e.clone());
-                        e
-                    }
-                    Err(e) => {
-                        self.failed(&entry, &format!("reading the webhook endpoint: {e}"))
-                            .await;
-                        continue;
-                    }
-                },
-            };
-            let Some(endpoint) = endpoint else {
+            match by_account.iter_mut().find(|(a, _)| *a == entry.account_id) {
+                Some((_, list)) => list.push(entry),
+                None => by_account.push((entry.account_id, vec![entry])),
+            }
+        }
+        for (account, list) in by_account {
+            let n = u32::try_from(list.len()).unwrap_or(u32::MAX);
+            // Only this loop takes slots, and it claimed no more than were free.
+            let permit = slots.clone().try_acquire_many_owned(n).ok();
+            let d = self.clone();
+            flying.spawn(async move {
+                d.deliver_account(account, list).await;
+                drop(permit);
+            });
+        }
+    }
+
+    async fn deliver_account(&self, account: AccountId, entries: Vec<OutboxEntry>) {
+        let endpoint = match self.store.webhook_endpoint(account).await {
+            Ok(e) => e,
+            Err(e) => {
+                for entry in &entries {
+                    self.failed(entry, &format!("reading the webhook endpoint: {e}"))
+                        .await;
+                }
+                return;
+            }
+        };
+        for entry in entries {
+            let Some(endpoint) = &endpoint else {
                 // No endpoint configured: nothing to deliver to; the event
                 // stays in the outbox table as delivered for inspection.
-                tracing::debug!(entry = %entry.id, account = %entry.account_id, "no webhook endpoint; event not sent");
+                tracing::debug!(entry = %entry.id, %account, "no webhook endpoint; event not sent");
                 if let Err(e) = self.store.mark_delivered(entry.id, now()).await {
                     tracing::warn!(entry = %entry.id, error = %e, "marking an entry failed");
                 }
                 continue;
             };
-            match self.deliver(&entry, &endpoint).await {
+            match self.deliver(&entry, endpoint).await {
                 Ok(()) => {
-                    tracing::info!(entry = %entry.id, event = %entry.event_name, "webhook delivered");
+                    tracing::info!(entry = %entry.id, event = %entry.event_name, %account, "webhook delivered");
                     if let Err(e) = self.store.mark_delivered(entry.id, now()).await {
                         tracing::warn!(entry = %entry.id, error = %e, "marking an entry delivered failed");
                     }

@@ -284,3 +284,59 @@ async fn redirects_are_not_followed() {
     drop(g);
     srv.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_endpoint_does_not_hold_up_other_accounts() {
+    // A receiver that takes the request and never answers.
+    let pending: Arc<Mutex<usize>> = Arc::default();
+    let p = pending.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let p = p.clone();
+            async move {
+                *p.lock().unwrap() += 1;
+                std::future::pending::<()>().await;
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (live_base, got) = scripted_receiver(0).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir.path().join("nis2.db"));
+    cfg.webhooks.timeout = Duration::from_secs(120);
+    let srv = start_with(cfg, SampleScanner::default()).await;
+    let store = srv.state.store();
+    let mut ids = Vec::new();
+    for (user, url) in [("dead", dead), ("live", format!("{live_base}/hook"))] {
+        let account = store.account_for_subject(user, user, now()).await.unwrap();
+        store
+            .set_webhook_endpoint(account.id, &url, "s", now())
+            .await
+            .unwrap();
+        ids.push((
+            token(user),
+            add_vendor(&srv.base, &token(user), &format!("{user}.example")).await,
+        ));
+    }
+    trigger(&srv.base, &ids[0].0, &ids[0].1).await;
+    eventually(30, || async {
+        (*pending.lock().unwrap() > 0).then_some(())
+    })
+    .await;
+    // The dead endpoint holds its delivery; the live account's still arrives.
+    trigger(&srv.base, &ids[1].0, &ids[1].1).await;
+    eventually(30, || async {
+        (!got.lock().unwrap().is_empty()).then_some(())
+    })
+    .await;
+    assert_eq!(
+        *pending.lock().unwrap(),
+        1,
+        "the dead delivery is still in flight"
+    );
+    srv.stop().await;
+}
