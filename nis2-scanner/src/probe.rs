@@ -42,6 +42,32 @@ pub(crate) struct ServerHello {
     pub(crate) chain: Vec<Vec<u8>>,
     /// The OCSP response of a CertificateStatus message (stapled), if any.
     pub(crate) ocsp_response: Vec<u8>,
+    /// The key-exchange group of a TLS ≤ 1.2 ServerKeyExchange: the named
+    /// curve of (EC)DHE, or `DHE-<bits>` for finite-field DHE.
+    pub(crate) kx_group: Option<String>,
+}
+
+/// The group a TLS ≤ 1.2 ServerKeyExchange uses, for (EC)DHE suites.
+fn kx_group(cipher: u16, params: &[u8]) -> Option<String> {
+    let suite = tls_parser::TlsCipherSuite::from_id(cipher)?;
+    match suite.kx {
+        // ServerECDHParams: curve_type 3 (named_curve), then the group.
+        tls_parser::TlsCipherKx::Ecdhe if params.len() >= 3 && params[0] == 3 => {
+            Some(crate::hello::group_name(u16::from_be_bytes([
+                params[1], params[2],
+            ])))
+        }
+        // ServerDHParams: the prime p first, with its length.
+        tls_parser::TlsCipherKx::Dhe if params.len() >= 2 => {
+            let p_len = usize::from(u16::from_be_bytes([params[0], params[1]]));
+            let p = params.get(2..2 + p_len)?;
+            let leading = p.iter().take_while(|b| **b == 0).count();
+            let bits =
+                (p.len() - leading) * 8 - p.get(leading).map_or(0, |b| b.leading_zeros() as usize);
+            Some(format!("DHE-{bits}"))
+        }
+        _ => None,
+    }
 }
 
 /// What happened to one probe.
@@ -296,10 +322,13 @@ pub(crate) async fn read_answer<R: AsyncRead + Unpin>(
                     Ok((_, TlsMessage::Handshake(TlsMessageHandshake::CertificateStatus(cs)))) => {
                         h.ocsp_response = cs.blob.to_vec();
                     }
+                    Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ServerKeyExchange(ske)))) => {
+                        h.kx_group = kx_group(h.cipher, ske.parameters);
+                    }
                     Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ServerDone(_)))) => {
                         return hello.map(Outcome::Hello).unwrap_or(Outcome::Closed);
                     }
-                    // ServerKeyExchange, CertificateRequest, or one tls-parser cannot read: go on.
+                    // CertificateRequest, or one tls-parser cannot read: go on.
                     _ => {}
                 },
             }
@@ -456,6 +485,31 @@ mod tests {
         assert_eq!((h.version, h.cipher), (0x0302, 0x002f));
         assert_eq!(h.chain, vec![cert]);
         assert_eq!(h.ocsp_response, vec![0x30, 0x01, 0x00]);
+    }
+
+    #[test]
+    fn key_exchange_groups_of_tls12() {
+        // ECDHE_RSA with secp256r1, and with X25519.
+        assert_eq!(
+            kx_group(0xc02f, &[3, 0x00, 0x17, 65]).as_deref(),
+            Some("secp256r1")
+        );
+        assert_eq!(
+            kx_group(0xc013, &[3, 0x00, 0x1d, 32]).as_deref(),
+            Some("X25519")
+        );
+        // DHE_RSA with a 2048-bit prime (top bit set) and a 1023-bit one.
+        let mut dh = vec![0x01, 0x00, 0xff];
+        dh.extend([0u8; 255]);
+        assert_eq!(kx_group(0x009e, &dh).as_deref(), Some("DHE-2048"));
+        let mut dh = vec![0x00, 0x80, 0x7f];
+        dh.extend([1u8; 127]);
+        assert_eq!(kx_group(0x0033, &dh).as_deref(), Some("DHE-1023"));
+        // Static RSA has no ServerKeyExchange group; junk gives nothing.
+        assert_eq!(kx_group(0x002f, &[3, 0, 0x17]), None);
+        assert_eq!(kx_group(0xc02f, &[1, 2]), None);
+        assert_eq!(kx_group(0x009e, &[0xff, 0xff, 1]), None);
+        assert_eq!(kx_group(0x009e, &[]), None);
     }
 
     #[tokio::test]

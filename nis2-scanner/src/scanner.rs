@@ -241,6 +241,8 @@ struct State {
     protocols: ProtocolSupport,
     suites: Vec<AcceptedSuite>,
     group: Option<String>,
+    /// The group of the newest accepted TLS ≤ 1.2 version's key exchange.
+    legacy_group: Option<(TlsVersion, String)>,
     hybrid: Option<bool>,
     /// Suite chosen on each accepted version probe.
     chosen: HashMap<TlsVersion, u16>,
@@ -645,7 +647,8 @@ impl TlsScanner {
             reachable: state.protocols.any_accepted(),
             protocols: state.protocols,
             accepted_suites: state.suites,
-            negotiated_group: state.group,
+            // TLS 1.3's key share first; else the newest older version's key exchange.
+            negotiated_group: state.group.or(state.legacy_group.map(|(_, g)| g)),
             hybrid_pq_kex: state.hybrid,
             certificate,
         };
@@ -700,6 +703,13 @@ fn record(state: &mut State, kind: ProbeKind, outcome: Outcome) {
                 });
                 if v == TlsVersion::Tls13 {
                     state.group = h.group.map(hello::group_name);
+                } else if let Some(g) = h.kx_group.clone()
+                    && state
+                        .legacy_group
+                        .as_ref()
+                        .is_none_or(|(seen, _)| *seen < v)
+                {
+                    state.legacy_group = Some((v, g));
                 }
                 if !h.chain.is_empty() {
                     state.clear_chains.push((

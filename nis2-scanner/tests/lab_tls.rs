@@ -336,7 +336,9 @@ async fn legacy_target_served_by_openssl() {
         expected.push((v, 0xc013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA"));
     }
     assert_eq!(tls.accepted_suites, suites(&expected));
-    assert_eq!(tls.negotiated_group, None);
+    // No TLS 1.3: the group comes from the TLS 1.1 ServerKeyExchange of the
+    // ECDHE suite the version probe got (forward-secret suites offered first).
+    assert_eq!(tls.negotiated_group.as_deref(), Some("X25519"));
     assert_eq!(tls.hybrid_pq_kex, None);
     // rustls cannot speak TLS 1.1; the chain comes from the TLS 1.1 hello.
     let cert = tls.certificate.as_ref().unwrap();
@@ -377,6 +379,8 @@ async fn ancient_target_with_sslv2_sslv3_rc4_3des_export() {
         expected.push((v, 0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA"));
     }
     assert_eq!(tls.accepted_suites, suites(&expected));
+    // Static RSA only: no key-exchange group at all.
+    assert_eq!(tls.negotiated_group, None);
     let cert = tls.certificate.as_ref().unwrap();
     assert_eq!(cert.chain[0].sans, vec!["ancient.lab.nis2.test".to_owned()]);
     assert!(cert.trusted);
