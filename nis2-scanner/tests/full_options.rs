@@ -275,3 +275,29 @@ async fn caa_and_the_zone_are_found_by_climbing_to_the_parent() {
     let obs = scanner.scan(&format!("shop.{weak}")).await.unwrap();
     assert!(obs.dns.unwrap().caa.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exposure_ports_are_configurable() {
+    let lab = LabVendors::start().await.unwrap();
+    let exposed = lab.vendor(VendorKind::Exposed).unwrap();
+    // A port nothing listens on, one risky port that is open, a duplicate.
+    let closed = {
+        let l = std::net::TcpListener::bind((exposed.ip, 0)).unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let scanner = DomainScanner::new(
+        lab.scanner_options()
+            .groups([CheckGroup::Ports])
+            .exposure_ports([6379, closed, 6379])
+            .port_concurrency(1),
+    )
+    .unwrap();
+    let obs = scanner.scan(&exposed.domain).await.unwrap();
+    let ports = obs.ports.unwrap();
+    let mut scanned = vec![6379, closed];
+    scanned.sort_unstable();
+    assert_eq!(ports.scanned, scanned);
+    assert_eq!(ports.open, [6379]);
+    assert_eq!(ports.address, exposed.ip.to_string());
+    assert!(obs.tls.is_none() && obs.http.is_none());
+}
