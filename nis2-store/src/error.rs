@@ -71,7 +71,7 @@ pub enum Error {
     /// text that is not valid UTF-8 in a SQLite file written by another
     /// program, is [`Error::Corrupt`] instead.)
     #[error("database error: {0}")]
-    Database(sqlx::Error),
+    Database(#[source] sqlx::Error),
     /// Running the embedded migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
