@@ -135,11 +135,14 @@ fn run_cases() -> ExitCode {
                         .enable_all()
                         .build()
                         .unwrap();
-                    rt.block_on(async {
-                        tokio::time::timeout(CASE_TIMEOUT, case())
-                            .await
-                            .unwrap_or_else(|_| panic!("{name} did not finish in {CASE_TIMEOUT:?}"))
-                    })
+                    match rt.block_on(async { tokio::time::timeout(CASE_TIMEOUT, case()).await }) {
+                        Ok(ran) => ran,
+                        Err(_) => {
+                            // Do not wait for whatever hangs (dropping the runtime would).
+                            rt.shutdown_timeout(Duration::from_secs(1));
+                            panic!("{name} did not finish in {CASE_TIMEOUT:?}")
+                        }
+                    }
                 })
                 .unwrap();
             (name, handle)
