@@ -27,7 +27,7 @@ pub struct Account {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewVendor {
     /// The vendor's domain; stored trimmed, lower-cased, without a trailing
-    /// dot, at most [`crate::limits::DOMAIN`] bytes.
+    /// dot, at most [`crate::limits::DOMAIN`] characters.
     pub domain: String,
     /// Display name, at most [`crate::limits::VENDOR_NAME`] characters.
     pub vendor_name: Option<String>,

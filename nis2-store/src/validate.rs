@@ -4,7 +4,8 @@ use crate::error::Error;
 
 /// The input limits the store enforces (in characters unless noted).
 pub mod limits {
-    /// A vendor domain, in bytes (the DNS limit for a name in text form).
+    /// A vendor domain (the DNS limit for a name in text form; the adapters
+    /// pass ASCII names, IDNA-converted by the scanner's target policy).
     pub const DOMAIN: usize = 253;
     /// A vendor's display name.
     pub const VENDOR_NAME: usize = 200;
@@ -57,7 +58,7 @@ pub(crate) fn required(field: &'static str, value: &str, max: usize) -> Result<(
 
 /// The stored form of a vendor domain: trimmed, without one trailing dot,
 /// lower-cased, so `Vendor.COM.` and `vendor.com` are the same vendor.
-/// Refuses empty names, names over [`limits::DOMAIN`] bytes, and any
+/// Refuses empty names, names over [`limits::DOMAIN`] characters, and any
 /// whitespace, control character, `/`, `@` or `:` (a URL or e-mail address
 /// given where a domain belongs). Full host-name syntax is the scanner's
 /// target policy's business.
@@ -78,11 +79,12 @@ pub(crate) fn domain(raw: &str) -> Result<String, Error> {
             reason: "must not be empty".into(),
         });
     }
-    if d.len() > limits::DOMAIN {
+    let len = d.chars().count();
+    if len > limits::DOMAIN {
         return Err(Error::TooLong {
             field: FIELD,
             max: limits::DOMAIN,
-            len: d.len(),
+            len,
         });
     }
     if let Some(c) = d
