@@ -301,3 +301,65 @@ async fn the_exposure_ports_are_configurable() {
     assert_eq!(ports.address, exposed.ip.to_string());
     assert!(obs.tls.is_none() && obs.http.is_none());
 }
+
+/// `scan_many` keeps to its global concurrency: with two domains at a time,
+/// each TLS group's first phase (two hello probes and a handshake) opens
+/// at most 2 × 3 connections at once, however many domains are queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_many_keeps_to_its_concurrency() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let lab = LabVendors::start().await.unwrap();
+    let ip = lab.vendor(VendorKind::Good).unwrap().ip;
+    let listener = TcpListener::bind((ip, 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (open, peak, total) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let counters = (open.clone(), peak.clone(), total.clone());
+    let server = tokio::spawn(async move {
+        let (open, peak, total) = counters;
+        while let Ok((mut s, _)) = listener.accept().await {
+            let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            total.fetch_add(1, Ordering::SeqCst);
+            let open = open.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    let scanner = DomainScanner::new(
+        lab.scanner_options()
+            .groups([CheckGroup::Tls])
+            .https_port(port)
+            .concurrency(2)
+            .tls(
+                nis2_scanner::ScanOptions::new()
+                    .timeouts(Duration::from_millis(500), Duration::from_millis(300))
+                    .per_host_connections(64),
+            ),
+    )
+    .unwrap();
+    let domains = vec![VendorKind::Good.domain(); 8];
+    let mut rx = scanner.scan_many(domains);
+    let mut done = 0;
+    while let Some(r) = rx.recv().await {
+        assert!(!r.result.unwrap().tls.unwrap().reachable);
+        done += 1;
+    }
+    server.abort();
+    assert_eq!(done, 8);
+    assert_eq!(total.load(Ordering::SeqCst), 24);
+    let peak = peak.load(Ordering::SeqCst);
+    assert!((3..=6).contains(&peak), "{peak} connections at once");
+}

@@ -688,3 +688,73 @@ async fn an_ocsp_responder_on_a_blocked_address_is_not_asked() {
     assert!(msg.contains("240.0.0.1 is a reserved address"), "{msg}");
     assert_eq!(failing(&obs), vec![]);
 }
+
+/// Per-host politeness: however many targets of a batch share an address,
+/// at most `per_host_connections` connections to it are open at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_keeps_to_its_per_host_connection_limit() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::AsyncReadExt;
+
+    let ip: std::net::IpAddr = "127.0.0.77".parse().unwrap();
+    let lab = Lab::builder()
+        .targets(&[])
+        .dns(|d| {
+            d.a("polite1.lab.nis2.test", "127.0.0.77".parse().unwrap())
+                .a("polite2.lab.nis2.test", "127.0.0.77".parse().unwrap())
+        })
+        .start()
+        .await
+        .unwrap();
+    // A silent server that counts the connections open at once.
+    let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (open, peak, total) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicUsize::new(0)),
+    );
+    let counters = (open.clone(), peak.clone(), total.clone());
+    let server = tokio::spawn(async move {
+        let (open, peak, total) = counters;
+        while let Ok((mut s, _)) = listener.accept().await {
+            let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+            peak.fetch_max(now, Ordering::SeqCst);
+            total.fetch_add(1, Ordering::SeqCst);
+            let open = open.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+                open.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    let scanner = TlsScanner::new(
+        lab.scan_options()
+            .timeouts(Duration::from_millis(500), Duration::from_millis(300))
+            .batch_concurrency(6)
+            .probe_concurrency(4)
+            .per_host_connections(2),
+    )
+    .unwrap();
+    let targets: Vec<BatchTarget> = (0..6)
+        .map(|i| BatchTarget::with_port(format!("polite{}.lab.nis2.test", i % 2 + 1), port))
+        .collect();
+    let mut rx = scanner.batch(targets);
+    let mut done = 0;
+    while let Some(r) = rx.recv().await {
+        assert!(!r.result.unwrap().tls.unwrap().reachable);
+        done += 1;
+    }
+    server.abort();
+    assert_eq!(done, 6);
+    // Six targets × (TLS 1.3 probe, TLS 1.2 probe, rustls handshake).
+    assert_eq!(total.load(Ordering::SeqCst), 18);
+    let peak = peak.load(Ordering::SeqCst);
+    assert!((1..=2).contains(&peak), "{peak} connections at once");
+}
