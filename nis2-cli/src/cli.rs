@@ -192,6 +192,10 @@ pub(crate) struct ScannerArgs {
     /// PEM file of extra trusted root certificates (repeatable).
     #[arg(long, value_name = "PEM")]
     pub(crate) extra_root: Vec<PathBuf>,
+    /// File of DNSSEC trust anchors (zone-file DNSKEY lines) used instead of the
+    /// IANA root keys: a lab or a private signed zone [default: the root keys].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) dnssec_trust_anchors: Option<PathBuf>,
     /// Allow private, loopback and other internal addresses (labs only).
     #[arg(long)]
     pub(crate) allow_private: bool,

@@ -1,7 +1,6 @@
 //! `nis2 lab`: the scanner's lab vendors, started locally and scanned.
 
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -196,29 +195,47 @@ async fn serve(labs: &Labs, args: &LabArgs) -> anyhow::Result<Outcome> {
             (p.clone(), None)
         }
         None => {
-            let tmp = TempDir::new()?;
-            (tmp.0.clone(), Some(tmp))
+            // Removed on drop, also after Ctrl-C or SIGTERM (see `shutdown_signal`).
+            let tmp = tempfile::Builder::new()
+                .prefix("nis2-lab-")
+                .tempdir()
+                .context("creating a temporary directory for the lab's files")?;
+            (tmp.path().to_path_buf(), Some(tmp))
         }
     };
     let vendor_ca = dir.join("nis2-lab-vendors-ca.pem");
     let tls_ca = dir.join("nis2-lab-tls-ca.pem");
-    let mut cas = vec![(&vendor_ca, labs.vendors.root_ca_pem())];
+    let anchors_path = dir.join("nis2-lab-vendors-dnssec.txt");
+    // Everything printed below comes from the options the lab itself scans with.
+    let options = labs.vendors.scanner_options();
+    let anchors = options.resolver.dnssec_trust_anchors.clone();
+    let mut files = vec![
+        (&vendor_ca, labs.vendors.root_ca_pem()),
+        (&anchors_path, anchors.as_str()),
+    ];
     if let Some(tls) = &labs.tls {
-        cas.push((&tls_ca, tls.root_ca_pem()));
+        files.push((&tls_ca, tls.root_ca_pem()));
     }
-    for (path, pem) in cas {
-        std::fs::write(path, pem).with_context(|| format!("writing {}", path.display()))?;
+    for (path, text) in files {
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     let v = &labs.vendors;
     let mut out = String::new();
     let _ = writeln!(out, "nis2 lab running; Ctrl-C stops it.");
     let _ = writeln!(out);
     let _ = writeln!(out, "Lab vendors (full scans):");
-    let _ = writeln!(out, "resolver: {}", v.dns_addr());
-    let _ = writeln!(out, "https-port: {}", v.https_port());
-    let _ = writeln!(out, "http-port: {}", v.http_port());
-    let _ = writeln!(out, "dns-port: {}", v.dns_addr().port());
+    let resolver = options
+        .resolver
+        .nameservers
+        .first()
+        .copied()
+        .unwrap_or_else(|| v.dns_addr());
+    let _ = writeln!(out, "resolver: {resolver}");
+    let _ = writeln!(out, "https-port: {}", options.https_port);
+    let _ = writeln!(out, "http-port: {}", options.http_port);
+    let _ = writeln!(out, "dns-port: {}", options.dns_port);
     let _ = writeln!(out, "root-ca: {}", vendor_ca.display());
+    let _ = writeln!(out, "dnssec-trust-anchors: {}", anchors_path.display());
     let _ = writeln!(out, "vendors:");
     for vendor in v.vendors() {
         let _ = writeln!(out, "  {}  {:?}  {}", vendor.domain, vendor.kind, vendor.ip);
@@ -231,12 +248,12 @@ async fn serve(labs: &Labs, args: &LabArgs) -> anyhow::Result<Outcome> {
     let _ = writeln!(out, "scan them with:");
     let _ = writeln!(
         out,
-        "  nis2 scan {first} --resolver {} --https-port {} --http-port {} --dns-port {} --extra-root {} --allow-private",
-        v.dns_addr(),
-        v.https_port(),
-        v.http_port(),
-        v.dns_addr().port(),
-        vendor_ca.display()
+        "  nis2 scan {first} --resolver {resolver} --https-port {} --http-port {} --dns-port {} --extra-root {} --dnssec-trust-anchors {} --allow-private",
+        options.https_port,
+        options.http_port,
+        options.dns_port,
+        vendor_ca.display(),
+        anchors_path.display()
     );
     let _ = writeln!(out);
     if let Some(t) = &labs.tls {
@@ -270,30 +287,6 @@ async fn serve(labs: &Labs, args: &LabArgs) -> anyhow::Result<Outcome> {
     write_stdout(out.as_bytes())?;
     shutdown_signal().await?;
     Ok(Outcome::Ok)
-}
-
-/// A private temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> anyhow::Result<Self> {
-        let base = std::env::temp_dir();
-        for n in 0..100u32 {
-            let p = base.join(format!("nis2-lab-{}-{n}", std::process::id()));
-            match std::fs::create_dir(&p) {
-                Ok(()) => return Ok(Self(p)),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e).with_context(|| format!("creating {}", p.display())),
-            }
-        }
-        anyhow::bail!("cannot create a temporary directory in {}", base.display())
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// Ctrl-C, or SIGTERM on Unix (so the temporary CA directory is removed).

@@ -43,9 +43,11 @@ pub(crate) async fn open(global: &Global, args: &StoreArgs) -> anyhow::Result<Ct
 
 /// Opens a store by path or URL; the error names the database, not a password.
 pub(crate) async fn open_store(db: &str) -> anyhow::Result<SqlStore> {
-    SqlStore::open(db)
-        .await
-        .with_context(|| format!("cannot open database {}", redact(db)))
+    SqlStore::open(db).await.map_err(|e| match e {
+        // Already names the database (password removed).
+        e @ nis2_store::Error::Open { .. } => anyhow::Error::new(e),
+        e => anyhow::Error::new(e).context(format!("cannot open database {}", redact(db))),
+    })
 }
 
 /// A database URL without its password.

@@ -69,13 +69,16 @@ pub(crate) fn scanner_options(args: &ScannerArgs) -> anyhow::Result<ScannerOptio
             o = o.group_timeout(g, t);
         }
     }
-    if !args.resolver.is_empty() {
-        o = o.resolver(
-            ResolverOptions::default()
-                .nameservers(args.resolver.iter().copied())
-                // A private resolver is usually a lab whose zone changes per run.
-                .cache_size(0),
-        );
+    if !args.resolver.is_empty() || args.dnssec_trust_anchors.is_some() {
+        let mut r = ResolverOptions::default();
+        if !args.resolver.is_empty() {
+            // A private resolver is usually a lab whose zone changes per run.
+            r = r.nameservers(args.resolver.iter().copied()).cache_size(0);
+        }
+        if let Some(path) = &args.dnssec_trust_anchors {
+            r = r.dnssec_trust_anchors(read_anchors(path)?);
+        }
+        o = o.resolver(r);
     }
     for path in &args.extra_root {
         for root in read_roots(path)? {
@@ -103,6 +106,19 @@ fn read_roots(path: &Path) -> anyhow::Result<Vec<CertificateDer<'static>>> {
         );
     }
     Ok(roots)
+}
+
+/// Zone-file DNSKEY lines; the scanner checks them when it is built.
+fn read_anchors(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read --dnssec-trust-anchors {}", path.display()))?;
+    if text.trim().is_empty() {
+        bail!(
+            "--dnssec-trust-anchors {}: no trust anchor in the file",
+            path.display()
+        );
+    }
+    Ok(text)
 }
 
 fn parse_group(name: &str) -> anyhow::Result<CheckGroup> {
@@ -210,52 +226,87 @@ fn split_port(input: &str) -> Option<(&str, Option<u16>)> {
 }
 
 /// Reads targets from a text file (one a line, `#` comments) or a CSV file
-/// (the `domain` column, else the first).
+/// (the `domain` column when the first row is a header, else the first).
 pub(crate) fn read_target_file(path: &Path) -> anyhow::Result<Vec<(usize, String)>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // Spreadsheets often write a byte-order mark first.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let is_csv = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let mut out = Vec::new();
-    let mut column = 0usize;
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if is_csv {
-            let fields: Vec<String> = line
-                .split(',')
-                .map(|f| f.trim().trim_matches('"').trim().to_owned())
-                .collect();
-            if out.is_empty()
-                && column == 0
-                && let Some(i) = fields.iter().position(|f| {
-                    matches!(
-                        f.to_ascii_lowercase().as_str(),
-                        "domain" | "vendor" | "host" | "hostname" | "website"
-                    )
-                })
-            {
-                column = i;
-                continue;
-            }
-            match fields.get(column) {
-                Some(f) if !f.is_empty() => out.push((n + 1, f.clone())),
-                _ => bail!(
-                    "{}:{}: no domain in column {}",
-                    path.display(),
-                    n + 1,
-                    column + 1
-                ),
-            }
-        } else {
-            out.push((n + 1, line.to_owned()));
-        }
-    }
+    let out = if is_csv {
+        read_csv(path, text)?
+    } else {
+        text.lines()
+            .enumerate()
+            .map(|(n, line)| (n + 1, line.trim()))
+            .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
+            .map(|(n, line)| (n, line.to_owned()))
+            .collect()
+    };
     if out.is_empty() {
         bail!("{}: no targets in the file", path.display());
+    }
+    Ok(out)
+}
+
+/// The targets of a CSV file (RFC 4180 quoting, `#` comment lines).
+fn read_csv(path: &Path, text: &str) -> anyhow::Result<Vec<(usize, String)>> {
+    const HEADERS: [&str; 5] = ["domain", "vendor", "host", "hostname", "website"];
+    // `#` lines blanked (not removed) so that offsets still give line numbers.
+    let uncommented: String = text
+        .split_inclusive('\n')
+        .map(|l| {
+            if l.trim_start().starts_with('#') {
+                if l.ends_with('\n') { "\n" } else { "" }
+            } else {
+                l
+            }
+        })
+        .collect();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(uncommented.as_bytes());
+    let mut out = Vec::new();
+    let mut column = 0usize;
+    let mut first = true;
+    for record in reader.records() {
+        // The reader's line count skips comment lines; count from the byte offset.
+        let line_at = |p: Option<&csv::Position>| {
+            let at = p.map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
+            // A record's position is where the reader started, before blank lines.
+            let at = uncommented.get(at..).map_or(at, |rest| {
+                at + (rest.len() - rest.trim_start_matches(['\r', '\n']).len())
+            });
+            uncommented.get(..at).map_or(0, |t| t.matches('\n').count()) + 1
+        };
+        let record = record.map_err(|e| {
+            let line = line_at(e.position());
+            anyhow::anyhow!("{}:{line}: not valid CSV ({e})", path.display())
+        })?;
+        let line = line_at(record.position());
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if std::mem::take(&mut first)
+            && let Some(i) = record
+                .iter()
+                .position(|f| HEADERS.contains(&f.to_ascii_lowercase().as_str()))
+        {
+            column = i;
+            continue;
+        }
+        match record.get(column) {
+            Some(f) if !f.is_empty() => out.push((line, f.to_owned())),
+            _ => bail!(
+                "{}:{line}: no domain in column {}",
+                path.display(),
+                column + 1
+            ),
+        }
     }
     Ok(out)
 }
@@ -440,4 +491,232 @@ pub(crate) fn finish(
         }
     }
     Ok(Outcome::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn scanner_args(args: &[&str]) -> ScannerArgs {
+        let cli = Cli::try_parse_from(["nis2", "scan", "x.example"].iter().chain(args)).unwrap();
+        match cli.command {
+            Command::Scan(s) => s.scanner,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn unset_flags_keep_the_library_defaults() {
+        let o = scanner_options(&scanner_args(&[])).unwrap();
+        let d = ScannerOptions::default();
+        assert_eq!(o.groups, d.groups);
+        assert_eq!(
+            (o.https_port, o.http_port, o.dns_port),
+            (d.https_port, d.http_port, d.dns_port)
+        );
+        assert_eq!(o.connect_timeout, d.connect_timeout);
+        assert_eq!(o.request_timeout, d.request_timeout);
+        assert_eq!(o.tls.handshake_timeout, d.tls.handshake_timeout);
+        assert_eq!(o.tls_timeout, d.tls_timeout);
+        assert_eq!(o.resolver.nameservers, d.resolver.nameservers);
+        assert_eq!(o.resolver.dnssec_trust_anchors, "");
+        assert!(!o.policy.allow_private && o.extra_roots.is_empty());
+    }
+
+    #[test]
+    fn flags_reach_the_scanner_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let anchors = dir.path().join("anchors.txt");
+        std::fs::write(&anchors, "lab. 3600 IN DNSKEY 257 3 13 AAAA\n").unwrap();
+        let a = anchors.display().to_string();
+        let o = scanner_options(&scanner_args(&[
+            "--checks",
+            "tls,email,dns",
+            "--skip",
+            "dns",
+            "--https-port",
+            "8443",
+            "--http-port",
+            "8080",
+            "--dns-port",
+            "5353",
+            "--connect-timeout",
+            "1.5",
+            "--handshake-timeout",
+            "2",
+            "--request-timeout",
+            "4",
+            "--timeout",
+            "7",
+            "--resolver",
+            "127.0.0.1:5353",
+            "--resolver",
+            "[::1]:53",
+            "--dnssec-trust-anchors",
+            &a,
+            "--allow-private",
+            "-j",
+            "3",
+        ]))
+        .unwrap();
+        assert_eq!(o.groups, [CheckGroup::Tls, CheckGroup::Email]);
+        assert_eq!((o.https_port, o.http_port, o.dns_port), (8443, 8080, 5353));
+        let s = Duration::from_secs_f64;
+        assert_eq!(o.connect_timeout, s(1.5));
+        assert_eq!(o.tls.connect_timeout, s(1.5));
+        assert_eq!(o.tls.handshake_timeout, s(2.0));
+        assert_eq!(o.request_timeout, s(4.0));
+        for t in [
+            o.tls_timeout,
+            o.http_timeout,
+            o.dns_timeout,
+            o.email_timeout,
+            o.ports_timeout,
+        ] {
+            assert_eq!(t, s(7.0));
+        }
+        assert_eq!(
+            o.resolver.nameservers,
+            [
+                "127.0.0.1:5353".parse::<std::net::SocketAddr>().unwrap(),
+                "[::1]:53".parse().unwrap()
+            ]
+        );
+        assert_eq!(o.resolver.cache_size, 0);
+        assert!(o.resolver.dnssec_trust_anchors.contains("DNSKEY 257"));
+        assert!(o.policy.allow_private);
+        assert_eq!(o.concurrency, 3);
+    }
+
+    #[test]
+    fn bad_scanner_flags_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.txt");
+        std::fs::write(&empty, "\n").unwrap();
+        for (args, wanted) in [
+            (
+                vec!["--skip", "tls,http,dns,email,ports"],
+                "no check group left",
+            ),
+            (vec!["--checks", "smtp"], "unknown check group `smtp`"),
+            (vec!["--timeout=-1"], "positive number"),
+            (vec!["--connect-timeout", "NaN"], "positive number"),
+            (vec!["--request-timeout", "1e300"], "--request-timeout"),
+            (
+                vec!["--dnssec-trust-anchors", empty.to_str().unwrap()],
+                "no trust anchor",
+            ),
+            (
+                vec!["--extra-root", empty.to_str().unwrap()],
+                "no certificate",
+            ),
+        ] {
+            let e = scanner_options(&scanner_args(&args)).unwrap_err();
+            assert!(format!("{e:#}").contains(wanted), "{args:?}: {e:#}");
+        }
+    }
+
+    #[test]
+    fn targets_with_ports() {
+        let p = PolicyOptions::new();
+        let t = parse_target("Example.COM:8443", &p).unwrap();
+        assert_eq!((t.domain.as_str(), t.port), ("Example.COM", Some(8443)));
+        assert_eq!(parse_target(" example.com ", &p).unwrap().port, None);
+        for bad in [
+            "example.com:0",
+            "example.com:99999",
+            "example.com:x",
+            "[::1",
+            "exa mple.com",
+            "",
+        ] {
+            assert!(parse_target(bad, &p).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn target_files_txt_and_csv() {
+        let dir = tempfile::tempdir().unwrap();
+        let txt = dir.path().join("v.txt");
+        std::fs::write(&txt, "\u{feff}# vendors\na.example\n\n  b.example:8443  \n").unwrap();
+        assert_eq!(
+            read_target_file(&txt).unwrap(),
+            [
+                (2, "a.example".to_owned()),
+                (4, "b.example:8443".to_owned())
+            ]
+        );
+        // A header picks the column; quoted fields may hold commas.
+        let csv = dir.path().join("v.csv");
+        std::fs::write(
+            &csv,
+            "\u{feff}Name,Website,Tier\n\"Acme, Inc.\",acme.example,1\n# paused\n\"Beta \"\"B\"\"\", beta.example ,2\n",
+        )
+        .unwrap();
+        assert_eq!(
+            read_target_file(&csv).unwrap(),
+            [
+                (2, "acme.example".to_owned()),
+                (4, "beta.example".to_owned())
+            ]
+        );
+        // No header: the first column.
+        let plain = dir.path().join("p.CSV");
+        std::fs::write(&plain, "a.example,x\nb.example\n").unwrap();
+        assert_eq!(
+            read_target_file(&plain).unwrap(),
+            [(1, "a.example".to_owned()), (2, "b.example".to_owned())]
+        );
+        let holes = dir.path().join("h.csv");
+        std::fs::write(&holes, "name,domain\nAcme,acme.example\nBeta,\n").unwrap();
+        let e = read_target_file(&holes).unwrap_err().to_string();
+        assert!(e.ends_with("h.csv:3: no domain in column 2"), "{e}");
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, b"domain\n\xff\xfe.example\n").unwrap();
+        assert!(read_target_file(&bad).is_err());
+        let empty = dir.path().join("e.csv");
+        std::fs::write(&empty, "domain\n").unwrap();
+        assert!(
+            read_target_file(&empty)
+                .unwrap_err()
+                .to_string()
+                .contains("no targets")
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn at_most_concurrency_targets_at_once_and_input_order_kept() {
+        let running = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let (r, p) = (running.clone(), peak.clone());
+        let scan: ScanFn = Arc::new(move |t: BatchTarget| {
+            let (r, p) = (r.clone(), p.clone());
+            Box::pin(async move {
+                let now = r.fetch_add(1, Ordering::SeqCst) + 1;
+                p.fetch_max(now, Ordering::SeqCst);
+                // Later targets finish first.
+                let n: u64 = t.domain.trim_end_matches(".example").parse().unwrap();
+                tokio::time::sleep(Duration::from_millis(5 + (20 - n) * 2)).await;
+                r.fetch_sub(1, Ordering::SeqCst);
+                Err(format!("fake {}", t.domain))
+            })
+        });
+        let targets: Vec<BatchTarget> = (0..20)
+            .map(|n| BatchTarget::new(format!("{n}.example")))
+            .collect();
+        let rows = scan_targets(scan, targets, 3, Progress::Never, || Timestamp::UNIX_EPOCH).await;
+        assert_eq!(peak.load(Ordering::SeqCst), 3);
+        assert_eq!(running.load(Ordering::SeqCst), 0);
+        let names: Vec<&str> = rows.iter().map(Row::domain).collect();
+        let wanted: Vec<String> = (0..20).map(|n| format!("{n}.example")).collect();
+        assert_eq!(names, wanted);
+        assert!(matches!(&rows[7], Row::Failed { error, .. } if error == "fake 7.example"));
+    }
 }

@@ -10,16 +10,8 @@ fn snap(name: &str, out: &std::process::Output, tmp: Option<&std::path::Path>) {
     settings(tmp).bind(|| insta::assert_snapshot!(name, transcript(out)));
 }
 
-/// A failure: exit code 2, nothing on stdout, exactly one `error: ` line.
 fn assert_one_line_error(out: &std::process::Output) {
-    assert_eq!(out.status.code(), Some(2), "{}", transcript(out));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "one line: {err:?}");
-    assert!(err.starts_with("error: "), "{err:?}");
-    assert!(
-        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
-        "{err:?}"
-    );
+    common::one_line_error(out);
 }
 
 #[test]
@@ -159,6 +151,7 @@ fn fail_under_sets_exit_code_one() {
 #[test]
 fn bad_input_is_one_line() {
     let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("binary.txt"), b"ok.example\n\xff\xfe\x00\n").unwrap();
     let cases: Vec<(&str, Vec<String>)> = vec![
         (
             "error_domain_syntax",
@@ -219,6 +212,44 @@ fn bad_input_is_one_line() {
             vec!["scan".into(), "--frobnicate".into()],
         ),
         ("error_no_command", vec!["frobnicate".into()]),
+        (
+            "error_file_is_a_directory",
+            vec![
+                "scan".into(),
+                "--file".into(),
+                tmp.path().display().to_string(),
+            ],
+        ),
+        (
+            "error_file_not_utf8",
+            vec![
+                "scan".into(),
+                "--file".into(),
+                tmp.path().join("binary.txt").display().to_string(),
+            ],
+        ),
+        (
+            "error_score_directory",
+            vec!["score".into(), tmp.path().display().to_string()],
+        ),
+        (
+            "error_anchors_missing",
+            vec![
+                "scan".into(),
+                "example.com".into(),
+                "--dnssec-trust-anchors".into(),
+                tmp.path().join("anchors.txt").display().to_string(),
+            ],
+        ),
+        (
+            "error_bad_resolver",
+            vec![
+                "scan".into(),
+                "example.com".into(),
+                "--resolver".into(),
+                "dns.example".into(),
+            ],
+        ),
         (
             "error_extra_root_missing",
             vec![
@@ -364,4 +395,29 @@ fn colours_only_when_asked_or_on_a_terminal() {
         .args(["--now", NOW, "--color", "never", "score"])
         .arg(&weak));
     assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+
+    // On a terminal: colours, unless NO_COLOR is set (to anything) or --color never.
+    let weak = weak.display().to_string();
+    let (code, screen) = common::on_terminal(&["--now", NOW, "score", &weak], &[]);
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("\x1b[31;1mF\x1b[0m"), "{screen:?}");
+    assert!(screen.contains("weak.example"), "{screen:?}");
+    for (env, flag) in [(Some("1"), "auto"), (Some("yes"), "auto"), (None, "never")] {
+        let env: Vec<(&str, &str)> = env.map(|v| ("NO_COLOR", v)).into_iter().collect();
+        let (code, screen) =
+            common::on_terminal(&["--now", NOW, "--color", flag, "score", &weak], &env);
+        assert_eq!(code, Some(0), "{screen}");
+        assert!(screen.contains("weak.example"), "{screen:?}");
+        assert!(!screen.contains('\x1b'), "{env:?} {flag}: {screen:?}");
+    }
+    // An empty NO_COLOR does not count (no-color.org).
+    let (_, screen) = common::on_terminal(&["--now", NOW, "score", &weak], &[("NO_COLOR", "")]);
+    assert!(screen.contains("\x1b[31;1mF"), "{screen:?}");
+    // Errors are plain text whatever the terminal.
+    let (code, screen) = common::on_terminal(&["score", "/nonexistent/x.json"], &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        screen.starts_with("error: cannot read /nonexistent/x.json"),
+        "{screen:?}"
+    );
 }

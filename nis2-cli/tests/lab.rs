@@ -11,47 +11,31 @@ use std::process::{Child, Stdio};
 use std::time::Instant;
 
 use common::{nis2, run, settings, terminate, transcript};
+use nis2_scanner::lab::{TargetKind, VendorKind};
 
-const VENDORS: [&str; 9] = [
-    "good",
-    "weakmail",
-    "spflookups",
-    "spfdouble",
-    "mtastsblocked",
-    "baresite",
-    "exposed",
-    "soft404",
-    "redirectblocked",
-];
-const TLS_TARGETS: [&str; 13] = [
-    "good",
-    "expired",
-    "selfsigned",
-    "wronghost",
-    "rsa1024",
-    "sha1",
-    "legacy",
-    "ancient",
-    "silent",
-    "slowloris",
-    "garbage",
-    "reset",
-    "revoked",
-];
+/// The lab vendors' and TLS targets' names, from the scanner's lab itself
+/// (the lab grows; these tests follow it).
+fn vendor_labels() -> Vec<&'static str> {
+    VendorKind::ALL.iter().map(|k| k.label()).collect()
+}
+
+fn target_labels() -> Vec<&'static str> {
+    TargetKind::ALL.iter().map(|k| k.label()).collect()
+}
 
 #[test]
 fn lab_grades_every_vendor() {
     let out = run(nis2().arg("lab"));
     assert_eq!(out.status.code(), Some(0), "{}", transcript(&out));
     let text = String::from_utf8_lossy(&out.stdout);
-    for v in VENDORS {
+    for v in vendor_labels() {
         let header = text
             .lines()
             .find(|l| l.starts_with(&format!("== {v}-vendor.test (")))
             .unwrap_or_else(|| panic!("no report for {v}:\n{text}"));
         assert!(header.contains("— grade "), "{header}");
     }
-    for t in TLS_TARGETS {
+    for t in target_labels() {
         let header = text
             .lines()
             .find(|l| l.starts_with(&format!("== {t}.lab.nis2.test:")))
@@ -66,10 +50,12 @@ fn lab_grades_every_vendor() {
         text.contains("== exposed-vendor.test (Exposed) — grade F"),
         "{text}"
     );
-    assert!(
-        text.contains("9 lab vendors and 13 TLS targets graded"),
-        "{text}"
+    let total = format!(
+        "{} lab vendors and {} TLS targets graded",
+        VendorKind::ALL.len(),
+        TargetKind::ALL.len()
     );
+    assert!(text.contains(&total), "{text}");
 
     // The tables are stable apart from ports.
     let out = run(nis2().args(["lab", "--format", "table"]));
@@ -107,6 +93,7 @@ impl Served {
             ("--http-port", "http-port"),
             ("--dns-port", "dns-port"),
             ("--extra-root", "root-ca"),
+            ("--dnssec-trust-anchors", "dnssec-trust-anchors"),
         ] {
             f.push(flag.to_owned());
             f.push(self.get(key).to_owned());
@@ -155,8 +142,8 @@ fn serve_lab() -> Served {
         }
     }
     settings(None).bind(|| insta::assert_snapshot!("lab_serve", text));
-    assert_eq!(served.vendors.len(), 9, "{text}");
-    assert_eq!(served.tls_targets.len(), 13, "{text}");
+    assert_eq!(served.vendors.len(), VendorKind::ALL.len(), "{text}");
+    assert_eq!(served.tls_targets.len(), TargetKind::ALL.len(), "{text}");
     served
 }
 
@@ -226,6 +213,125 @@ fn lab_serve_then_scan_500_targets() {
     assert_eq!(String::from_utf8_lossy(&out.stderr).lines().count(), 1);
     settings(Some(tmp.path()))
         .bind(|| insta::assert_snapshot!("scan_lab_refused", transcript(&out)));
+
+    // --extra-root really reaches the scanner: without it the lab's chain is untrusted.
+    let mut flags = lab.vendor_flags();
+    let at = flags.iter().position(|f| f == "--extra-root").unwrap();
+    flags.drain(at..at + 2);
+    let out = run(nis2()
+        .args(["scan", "good-vendor.test", "--format", "jsonl"])
+        .args(&flags));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failing: Vec<&str> = v["assessment"]["deductions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["check_id"].as_str().unwrap())
+        .collect();
+    assert!(failing.contains(&"cert.untrusted"), "{failing:?}");
+    // So does --dnssec-trust-anchors: without the lab's key DNSSEC does not validate.
+    let mut flags = lab.vendor_flags();
+    let at = flags
+        .iter()
+        .position(|f| f == "--dnssec-trust-anchors")
+        .unwrap();
+    flags.drain(at..at + 2);
+    let out = run(nis2()
+        .args(["scan", "good-vendor.test", "--format", "jsonl"])
+        .args(&flags));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["assessment"]["deductions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["check_id"] == "dns.dnssec_missing"),
+        "{v}"
+    );
+
+    // Several vendors and one that cannot be scanned, in the merged JUnit and
+    // SARIF documents: each valid against its schema (nis2-core's test data).
+    let testdata = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nis2-core/testdata");
+    let several = [
+        "good-vendor.test",
+        "exposed-vendor.test",
+        "nothere-vendor.test",
+    ];
+    let out = run(nis2()
+        .arg("scan")
+        .args(several)
+        .args(lab.vendor_flags())
+        .args(["--format", "junit"]));
+    common::one_line_error(&out);
+    let xml = tmp.path().join("nis2.xml");
+    std::fs::write(&xml, &out.stdout).unwrap();
+    let lint = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(testdata.join("junit.xsd"))
+        .arg(&xml)
+        .output()
+        .expect("xmllint (Debian package libxml2-utils)");
+    assert!(
+        lint.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&lint.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let junit = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        junit.contains("hostname=\"nothere-vendor.test\""),
+        "{junit}"
+    );
+    assert!(junit.contains("errors=\"1\""), "{junit}");
+    let out = run(nis2()
+        .arg("scan")
+        .args(several)
+        .args(lab.vendor_flags())
+        .args(["--format", "sarif"]));
+    common::one_line_error(&out);
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(testdata.join("sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(sarif["runs"].as_array().unwrap().len(), 2, "{sarif}");
+
+    // On a terminal: a progress bar while the scans run, a summary line after.
+    let mut args: Vec<String> = vec!["scan".into()];
+    args.extend(lab.vendors.iter().cloned());
+    args.extend(lab.vendor_flags());
+    args.extend(["--format".into(), "jsonl".into(), "-j".into(), "2".into()]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, screen) = common::on_terminal(&argv, &[]);
+    assert_eq!(code, Some(0), "{screen}");
+    let n = lab.vendors.len();
+    assert!(
+        screen.contains("[00:00:"),
+        "a bar with its clock: {screen:?}"
+    );
+    assert!(
+        (0..n).any(|i| screen.contains(&format!(" {i}/{n} "))),
+        "a bar counting the targets: {screen:?}"
+    );
+    assert!(
+        screen.contains(&format!("scanned {n} target(s) in ")),
+        "{screen:?}"
+    );
+    assert_eq!(
+        screen.lines().filter(|l| l.contains("{\"")).count(),
+        n,
+        "{screen:?}"
+    );
 
     // 500 targets from a file, full scans, progress as lines (stderr is a pipe).
     let list = tmp.path().join("targets.txt");

@@ -5,12 +5,14 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use predicates::prelude::PredicateBooleanExt as _;
+
 /// A fixed "now" so scores and dates in snapshots do not move.
 pub const NOW: &str = "2026-06-27T10:00:00Z";
 
 /// The built binary.
 pub fn nis2() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_nis2"));
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin!("nis2"));
     // The environment must not leak into tests.
     for var in [
         "NIS2_DB",
@@ -43,6 +45,22 @@ pub fn terminate(child: &mut std::process::Child) {
     let _ = child.wait();
 }
 
+/// A failure: exit code 2, exactly one `error: ` line on stderr, no panic
+/// and no backtrace. Returns stderr.
+pub fn one_line_error(out: &Output) -> String {
+    use assert_cmd::assert::OutputAssertExt;
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    out.clone()
+        .assert()
+        .code(2)
+        .stderr(predicates::str::starts_with("error: "))
+        .stderr(predicates::str::contains("panicked").not())
+        .stderr(predicates::str::contains("RUST_BACKTRACE").not())
+        .stderr(predicates::str::contains("stack backtrace").not());
+    assert_eq!(err.lines().count(), 1, "one line: {}", transcript(out));
+    err
+}
+
 /// Runs and returns the output.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run nis2")
@@ -68,7 +86,7 @@ pub fn settings(tmp: Option<&Path>) -> insta::Settings {
         let p = tmp.display().to_string();
         s.add_filter(&regex_escape(&p), "[TMP]");
     }
-    s.add_filter(r"/tmp/nis2-lab-[0-9]+-[0-9]+", "[LABDIR]");
+    s.add_filter(r"/tmp/nis2-lab-[A-Za-z0-9]+", "[LABDIR]");
     s.add_filter(r"nis2_[0-9a-f]{64}", "[TOKEN]");
     s.add_filter(r"nis2_[0-9a-f]{8}\b", "[TOKEN-PREFIX]");
     s.add_filter(
@@ -100,6 +118,18 @@ pub fn settings(tmp: Option<&Path>) -> insta::Settings {
     s
 }
 
+/// [`settings`], and dates scrubbed too: for output about scans made now
+/// (the lab's), not at the fixed [`NOW`].
+pub fn settings_without_dates(tmp: Option<&Path>) -> insta::Settings {
+    let mut s = settings(tmp);
+    s.add_filter(r"\b\d{4}-\d{2}-\d{2}\b", "[DATE]");
+    s.add_filter(
+        r"\b\d{1,2} (January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b",
+        "[DATE]",
+    );
+    s
+}
+
 fn regex_escape(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
@@ -122,4 +152,42 @@ pub fn sample(dir: &Path, name: &str, weak: bool) -> std::path::PathBuf {
     let path = dir.join(format!("{name}.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&obs).unwrap()).unwrap();
     path
+}
+
+/// Runs `nis2 ARGS` with stdin, stdout and stderr on a pseudo-terminal
+/// (util-linux `script`), the way a person at a terminal runs it. Returns
+/// the exit code and everything the terminal showed (stdout and stderr
+/// together). `env` is added to the cleaned environment of [`nis2`];
+/// `NO_COLOR` is only set when `env` sets it.
+pub fn on_terminal(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    fn quote(s: &str) -> String {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+    let bin = assert_cmd::cargo::cargo_bin!("nis2");
+    let mut line = quote(&bin.display().to_string());
+    for a in args {
+        line.push(' ');
+        line.push_str(&quote(a));
+    }
+    let base = nis2();
+    let mut c = Command::new("script");
+    c.args(["--quiet", "--return", "--command", &line, "/dev/null"]);
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.env_remove("NO_COLOR").env("TERM", "xterm-256color");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("util-linux `script` runs the command on a pseudo-terminal (Debian: bsdutils)");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
