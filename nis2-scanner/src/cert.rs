@@ -492,6 +492,39 @@ mod lab_tests {
         assert_eq!(info.sans, vec!["odd.example".to_owned()]);
     }
 
+    /// Embedded SCTs (RFC 6962 §3.3) are counted; an OCSP URL is read from
+    /// the Authority Information Access extension.
+    #[test]
+    fn embedded_scts_are_counted() {
+        fn sct(seed: u8) -> Vec<u8> {
+            let mut s = vec![0u8]; // v1
+            s.extend([seed; 32]); // log id
+            s.extend(1_700_000_000_000u64.to_be_bytes());
+            s.extend([0, 0]); // no extensions
+            s.extend([4, 3, 0, 8]); // sha256 / ecdsa, 8 bytes of signature
+            s.extend([seed; 8]);
+            let mut out = (s.len() as u16).to_be_bytes().to_vec();
+            out.extend(s);
+            out
+        }
+        let list: Vec<u8> = [sct(1), sct(2)].concat();
+        let mut tls = (list.len() as u16).to_be_bytes().to_vec();
+        tls.extend(list);
+        let mut octets = vec![0x04, tls.len() as u8];
+        octets.extend(tls);
+        let key = KeyPair::generate_for(&PKCS_ED25519).unwrap();
+        let mut p = CertificateParams::new(vec!["ct.example".to_owned()]).unwrap();
+        p.custom_extensions
+            .push(rcgen::CustomExtension::from_oid_content(
+                &[1, 3, 6, 1, 4, 1, 11129, 2, 4, 2],
+                octets,
+            ));
+        let der = p.self_signed(&key).unwrap().der().to_vec();
+        let info = certificate_info(&der).unwrap();
+        assert_eq!(info.sct_count, 2);
+        assert!(info.ocsp_urls.is_empty());
+    }
+
     #[test]
     fn inverted_validity_is_clamped_with_a_note() {
         let der = self_signed((2030, 1, 1), (2020, 1, 1));

@@ -669,6 +669,34 @@ mod tests {
         (url, task)
     }
 
+    /// Bodies are read up to the cap and no further, whatever the server sends.
+    #[test]
+    fn bodies_are_capped() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let http = client(&rt);
+        let (body, cut, small) = rt.block_on(async {
+            let mut big = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".to_vec();
+            big.extend(std::iter::repeat_n(b'x', 100_000));
+            let (url, task) = hostile_server(big).await;
+            let resp = http.lenient.get(url).send().await.unwrap();
+            let (body, cut) = read_capped(resp, 1024).await.unwrap();
+            task.abort();
+            let (url, task) =
+                hostile_server(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello".to_vec()).await;
+            let resp = http.lenient.get(url).send().await.unwrap();
+            let small = read_capped(resp, 1024).await.unwrap();
+            task.abort();
+            (body, cut, small)
+        });
+        assert_eq!(body.len(), 1024);
+        assert!(cut);
+        assert_eq!(small, (b"hello".to_vec(), false));
+    }
+
     fn response() -> impl Strategy<Value = Vec<u8>> {
         let status = prop_oneof![Just(200u16), Just(302), Just(301), Just(404), 100u16..1000];
         let header = prop_oneof![
