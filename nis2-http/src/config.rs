@@ -49,6 +49,12 @@ pub struct ServerConfig {
     pub demo_timeout: Duration,
     /// Rate limits (default: the seed's).
     pub rate_limits: RateLimits,
+    /// How long the encoded answers of `GET /vendors` (the whole list) and
+    /// `GET /dashboard/summary` are reused per account (default 1 s; zero
+    /// turns this off). Writes made through this process are seen at once;
+    /// writes by other processes sharing the database (or made directly on
+    /// the store by an embedder) show within this time.
+    pub response_cache_ttl: Duration,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +75,7 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(30),
             demo_timeout: Duration::from_secs(60),
             rate_limits: RateLimits::default(),
+            response_cache_ttl: Duration::from_secs(1),
         }
     }
 }

@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+mod cache;
 mod clock;
 mod config;
 mod error;

@@ -1,6 +1,7 @@
 //! The seed API's handlers.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -12,6 +13,7 @@ use nis2_store::{DashboardSummary, NewVendor, Page};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::cache::{Stamp, View};
 use crate::clock::now;
 use crate::error::ApiError;
 use crate::ratelimit::Bucket;
@@ -52,11 +54,39 @@ pub(crate) struct VendorList {
     total: u64,
 }
 
+/// An encoded JSON answer.
+fn json_bytes(body: Bytes) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Encodes `value`, keeps it in the cache under `stamp`, and answers it.
+fn cache_and_answer<T: Serialize>(
+    state: &AppState,
+    caller: &Caller,
+    view: View,
+    stamp: Stamp,
+    value: &T,
+) -> Result<Response, ApiError> {
+    let body = Bytes::from(serde_json::to_vec(value).map_err(ApiError::internal)?);
+    state
+        .inner
+        .cache
+        .put(caller.account, view, stamp, body.clone());
+    Ok(json_bytes(body))
+}
+
 pub(crate) async fn list_vendors(
     State(state): State<AppState>,
     caller: Caller,
     query: Result<Query<PageQuery>, QueryRejection>,
-) -> Result<Json<VendorList>, ApiError> {
+) -> Result<Response, ApiError> {
     state.limit(Bucket::Get, &caller)?;
     let Query(q) = query?;
     let store = state.store();
@@ -73,9 +103,20 @@ pub(crate) async fn list_vendors(
         return Ok(Json(VendorList {
             vendors: page.vendors,
             total: page.total,
-        }));
+        })
+        .into_response());
     }
-    // No limit: all vendors (the seed's behaviour), read a page at a time.
+    // No limit: all vendors (the seed's behaviour), read a page at a time;
+    // the whole list is what clients poll, so it is cached.
+    let whole = q.offset.unwrap_or(0) == 0;
+    let stamp = if whole {
+        match state.inner.cache.get(caller.account, View::Vendors) {
+            Ok(body) => return Ok(json_bytes(body)),
+            Err(stamp) => Some(stamp),
+        }
+    } else {
+        None
+    };
     let mut offset = q.offset.unwrap_or(0);
     let mut vendors = Vec::new();
     loop {
@@ -92,10 +133,14 @@ pub(crate) async fn list_vendors(
         vendors.extend(page.vendors);
         offset += n;
         if n < u64::from(Page::MAX_LIMIT) || offset >= page.total {
-            return Ok(Json(VendorList {
+            let list = VendorList {
                 vendors,
                 total: page.total,
-            }));
+            };
+            return match stamp {
+                Some(stamp) => cache_and_answer(&state, &caller, View::Vendors, stamp, &list),
+                None => Ok(Json(list).into_response()),
+            };
         }
     }
 }
@@ -151,6 +196,7 @@ pub(crate) async fn create_vendor(
             }
             other => other.into(),
         })?;
+    state.inner.cache.changed(caller.account);
     tracing::info!(account = %caller.account, vendor = %vendor.id, domain = %vendor.domain, "vendor added");
     Ok((
         StatusCode::CREATED,
@@ -179,6 +225,7 @@ pub(crate) async fn delete_vendor(
         .store()
         .delete_vendor(caller.account, VendorId(id))
         .await?;
+    state.inner.cache.changed(caller.account);
     Ok(Json(Message {
         message: "Vendor deleted successfully",
     }))
@@ -209,6 +256,7 @@ pub(crate) async fn trigger_scan(
         .store()
         .enqueue_scan(caller.account, vendor, now())
         .await?;
+    state.inner.cache.changed(caller.account);
     state.inner.wake_worker.notify_one();
     tracing::info!(account = %caller.account, %vendor, job = %queued.job.id, created = queued.created, "scan queued");
     Ok(Json(Triggered {
@@ -271,14 +319,17 @@ pub(crate) async fn scan_history(
 pub(crate) async fn dashboard(
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<DashboardSummary>, ApiError> {
+) -> Result<Response, ApiError> {
     state.limit(Bucket::Get, &caller)?;
-    Ok(Json(
-        state
-            .store()
-            .dashboard_summary(caller.account, now())
-            .await?,
-    ))
+    let stamp = match state.inner.cache.get(caller.account, View::Dashboard) {
+        Ok(body) => return Ok(json_bytes(body)),
+        Err(stamp) => stamp,
+    };
+    let summary: DashboardSummary = state
+        .store()
+        .dashboard_summary(caller.account, now())
+        .await?;
+    cache_and_answer(&state, &caller, View::Dashboard, stamp, &summary)
 }
 
 /// `POST /reports/letter` body.

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
+use crate::cache::ResponseCache;
 use crate::config::ServerConfig;
 use crate::state::{AppState, SetupError, base_url};
 use crate::worker::{Dispatcher, Phase, Worker, stop_requested};
@@ -81,13 +82,15 @@ impl Server {
     ) -> Result<(), SetupError> {
         let (stop_tx, stop_rx) = watch::channel(Phase::Run);
         let mut tasks = JoinSet::new();
-        let dispatcher_wake = Arc::new(Notify::new());
         start_background(
             &self.config,
             self.state.store().clone(),
             self.scanner.clone(),
-            self.state.worker_wakeup(),
-            dispatcher_wake,
+            Links {
+                worker_wake: self.state.worker_wakeup(),
+                dispatcher_wake: Arc::new(Notify::new()),
+                cache: self.state.inner.cache.clone(),
+            },
             &mut tasks,
             &stop_rx,
         )?;
@@ -124,15 +127,29 @@ impl Server {
     }
 }
 
+/// What ties the background tasks to the API of the same process.
+struct Links {
+    /// Woken when the API queues a scan.
+    worker_wake: Arc<Notify>,
+    /// Woken when a scan stored events.
+    dispatcher_wake: Arc<Notify>,
+    /// The API's answer cache, told about the worker's writes.
+    cache: Arc<ResponseCache>,
+}
+
 fn start_background(
     config: &ServerConfig,
     store: SqlStore,
     scanner: Arc<dyn Scanner>,
-    worker_wake: Arc<Notify>,
-    dispatcher_wake: Arc<Notify>,
+    links: Links,
     tasks: &mut JoinSet<()>,
     stop: &watch::Receiver<Phase>,
 ) -> Result<(), SetupError> {
+    let Links {
+        worker_wake,
+        dispatcher_wake,
+        cache,
+    } = links;
     if config.worker.enabled {
         Worker::new(
             store.clone(),
@@ -141,6 +158,7 @@ fn start_background(
             base_url(config),
             worker_wake,
             dispatcher_wake.clone(),
+            cache,
         )
         .spawn(tasks, stop);
     }
@@ -216,8 +234,12 @@ pub async fn run_worker(
         &config,
         store.clone(),
         scanner,
-        Arc::new(Notify::new()),
-        Arc::new(Notify::new()),
+        Links {
+            worker_wake: Arc::new(Notify::new()),
+            dispatcher_wake: Arc::new(Notify::new()),
+            // No API here, so nothing to keep fresh.
+            cache: Arc::new(ResponseCache::new(std::time::Duration::ZERO)),
+        },
         &mut tasks,
         &stop_rx,
     )?;

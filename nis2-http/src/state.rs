@@ -13,6 +13,7 @@ use nis2_store::SqlStore;
 use tokio::sync::Notify;
 
 use crate::auth::{AuthSetupError, JwtVerifier, SubjectCache};
+use crate::cache::ResponseCache;
 use crate::clock::now;
 use crate::config::{LetterConfig, ServerConfig};
 use crate::error::ApiError;
@@ -74,6 +75,7 @@ pub(crate) struct Inner {
     pub(crate) letter: LetterConfig,
     pub(crate) body_limit: usize,
     pub(crate) demo_timeout: Duration,
+    pub(crate) cache: Arc<ResponseCache>,
 }
 
 impl AppState {
@@ -108,6 +110,7 @@ impl AppState {
                 letter: config.letter.clone(),
                 body_limit: config.body_limit,
                 demo_timeout: config.demo_timeout,
+                cache: Arc::new(ResponseCache::new(config.response_cache_ttl)),
             }),
         })
     }

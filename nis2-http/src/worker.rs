@@ -14,6 +14,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::auth::error_chain;
+use crate::cache::ResponseCache;
 use crate::clock::{SystemClock, now};
 use crate::config::{WebhookConfig, WorkerConfig};
 use crate::state::{SetupError, report_url};
@@ -72,6 +73,7 @@ pub(crate) struct Worker {
     pub(crate) engine: Engine,
     pub(crate) config: WorkerConfig,
     pub(crate) wake: Arc<Notify>,
+    cache: Arc<ResponseCache>,
 }
 
 impl Worker {
@@ -82,6 +84,7 @@ impl Worker {
         base_url: String,
         wake: Arc<Notify>,
         dispatcher_wake: Arc<Notify>,
+        cache: Arc<ResponseCache>,
     ) -> Self {
         let link = Arc::new(move |_vendor, scan| report_url(&base_url, scan));
         let engine = Engine::new(
@@ -96,6 +99,7 @@ impl Worker {
             engine,
             config,
             wake,
+            cache,
         }
     }
 
@@ -109,6 +113,7 @@ impl Worker {
         if let Some(interval) = self.config.rescan_interval {
             let store = self.store.clone();
             let wake = self.wake.clone();
+            let cache = self.cache.clone();
             let mut stop = stop.clone();
             set.spawn(async move {
                 loop {
@@ -116,6 +121,7 @@ impl Worker {
                         Ok(0) => {}
                         Ok(n) => {
                             tracing::info!(queued = n, "periodic rescans queued");
+                            cache.changed_all();
                             wake.notify_waiters();
                         }
                         Err(e) => tracing::warn!(error = %e, "queueing rescans failed"),
@@ -139,6 +145,8 @@ impl Worker {
                 Ok(Some(job)) => {
                     let span = tracing::info_span!("scan_job", job = %job.id, vendor = %job.vendor_id, attempt = job.attempt);
                     self.run_job(&job, stop.clone()).instrument(span).await;
+                    // The vendor's status, score or existence changed.
+                    self.cache.changed(job.account_id);
                     continue;
                 }
                 Ok(None) => {}
