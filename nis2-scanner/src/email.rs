@@ -171,16 +171,14 @@ pub(crate) async fn walk_spf<D: SpfDns>(dns: &D, domain: &str, record: &str) -> 
     walk
 }
 
-/// The organisational domain by a simple rule: the last two labels. This
-/// approximates the Public Suffix List (it is wrong for `co.uk`-style
-/// suffixes, where it gives `co.uk`); `None` when `domain` has two labels
-/// or fewer, as there is nothing to fall back to.
+/// The organisational domain (RFC 7489 §3.2): the registrable domain by
+/// the Public Suffix List, one label below the public suffix. `None` when
+/// `domain` is that domain already (nothing to fall back to) or has none
+/// (a public suffix itself).
 pub(crate) fn org_domain(domain: &str) -> Option<String> {
-    let labels: Vec<&str> = domain.trim_end_matches('.').split('.').collect();
-    if labels.len() <= 2 {
-        return None;
-    }
-    Some(labels[labels.len() - 2..].join("."))
+    let name = domain.trim_end_matches('.').to_ascii_lowercase();
+    let org = psl::domain_str(&name)?;
+    (org != name).then(|| org.to_owned())
 }
 
 fn dkim_looks_like_key(txt: &str) -> bool {
@@ -498,6 +496,23 @@ mod tests {
         );
         assert_eq!(org_domain("example.com"), None);
         assert_eq!(org_domain("com"), None);
+        // Multi-label public suffixes: the Public Suffix List, not "last two labels".
+        assert_eq!(
+            org_domain("shop.example.co.uk").as_deref(),
+            Some("example.co.uk")
+        );
+        assert_eq!(org_domain("example.co.uk"), None);
+        assert_eq!(org_domain("co.uk"), None);
+        assert_eq!(
+            org_domain("a.b.Example.COM.AU").as_deref(),
+            Some("example.com.au")
+        );
+        // The lab's names (unlisted TLD `test`: the last two labels).
+        assert_eq!(
+            org_domain("shop.good-vendor.test").as_deref(),
+            Some("good-vendor.test")
+        );
+        assert_eq!(org_domain("good-vendor.test"), None);
     }
 
     /// Hostile zones: random records that include each other, themselves,
