@@ -1,7 +1,8 @@
 //! Load benchmark: GET /vendors and GET /dashboard/summary with 1,000
 //! scanned vendors on SQLite, 64 concurrent keep-alive connections from an
 //! in-process client; requests per second and latency percentiles (p50,
-//! p99). Measured as served by default (the 1-second answer cache on) and
+//! p99). The server runs on a runtime of its own (two threads, as nginx
+//! gets two workers), apart from the client's. Measured as served by default (the 1-second answer cache on) and
 //! with every request read from the database (cache off). Then the same
 //! load against nginx serving static JSON files of the same sizes (the
 //! same client, same run), started on a loopback port with a temporary
@@ -46,9 +47,11 @@ impl Scanner for SampleScanner {
     }
 }
 
-/// Runs the API (no worker, no dispatcher) over `db`; returns its base URL
-/// and what stops it.
+/// Runs the API (no worker, no dispatcher) over `db` on its own runtime
+/// (`rt`, two threads, like nginx's two workers), apart from the load
+/// client's; returns its base URL and what stops it.
 async fn start_server(
+    rt: &tokio::runtime::Handle,
     db: &str,
     cache_ttl: Duration,
 ) -> (
@@ -68,13 +71,19 @@ async fn start_server(
     limits.get = u32::MAX;
     cfg.rate_limits = limits;
     let scanner: Arc<dyn Scanner> = Arc::new(SampleScanner);
-    let server = Server::bind(cfg, scanner.clone(), scanner).await.unwrap();
-    let base = format!("http://{}", server.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(server.run(async move {
-        let _ = rx.await;
-    }));
-    (base, tx, handle)
+    let (addr_tx, addr_rx) = tokio::sync::oneshot::channel();
+    let handle = rt.spawn(async move {
+        let server = Server::bind(cfg, scanner.clone(), scanner).await?;
+        let _ = addr_tx.send(server.local_addr());
+        server
+            .run(async move {
+                let _ = rx.await;
+            })
+            .await
+    });
+    let addr = addr_rx.await.unwrap().unwrap();
+    (format!("http://{addr}"), tx, handle)
 }
 
 fn now() -> Timestamp {
@@ -228,6 +237,13 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("nis2-server")
+        .enable_all()
+        .build()
+        .unwrap();
+    let server_rt = server_runtime.handle().clone();
     rt.block_on(async move {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("bench.db").display().to_string();
@@ -280,7 +296,7 @@ fn main() {
 
         println!("nis2-http load bench: 1,000 vendors on SQLite, {CONNECTIONS} connections, {secs} s each");
         // As served by default: the 1-second answer cache on.
-        let (base, tx, handle) = start_server(&db, Duration::from_secs(1)).await;
+        let (base, tx, handle) = start_server(&server_rt, &db, Duration::from_secs(1)).await;
         let vendors = load("GET /vendors", format!("{base}/vendors"), Some(token.clone()), secs).await;
         report(&vendors);
         let dash = load("GET /dashboard/summary", format!("{base}/dashboard/summary"), Some(token.clone()), secs).await;
@@ -308,7 +324,7 @@ fn main() {
         let _ = handle.await;
 
         // Every request read from the database (response_cache_ttl = 0).
-        let (base, tx, handle) = start_server(&db, Duration::ZERO).await;
+        let (base, tx, handle) = start_server(&server_rt, &db, Duration::ZERO).await;
         let vendors_db = load("GET /vendors (no cache)", format!("{base}/vendors"), Some(token.clone()), secs).await;
         report(&vendors_db);
         let dash_db = load("GET /dashboard/summary (no cache)", format!("{base}/dashboard/summary"), Some(token.clone()), secs).await;

@@ -13,9 +13,14 @@
 //! kept: each entry carries the account's write count (and the process-wide
 //! one) read before the database was, and is used only while both are
 //! unchanged.
+//!
+//! One request at a time computes a missing answer (the others wait for it
+//! instead of all reading the database at once); when an answer only aged
+//! past its time to live (no write known), the others are served the old
+//! one while it is computed again.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -61,6 +66,22 @@ const MAX_ENTRIES: usize = 10_000;
 pub(crate) struct ResponseCache {
     ttl: Duration,
     inner: Mutex<Inner>,
+    /// Held while an answer is computed, per answer.
+    computing: Mutex<HashMap<(AccountId, View), Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// What the cache has for an answer.
+pub(crate) enum Lookup {
+    /// A fresh answer.
+    Fresh(Bytes),
+    /// Nothing usable: compute the answer (holding the guard, so others
+    /// wait) and [`ResponseCache::put`] it with the stamp.
+    Compute(Stamp, ComputeGuard),
+}
+
+/// Held by the one request computing an answer.
+pub(crate) struct ComputeGuard {
+    _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -77,6 +98,7 @@ impl ResponseCache {
         Self {
             ttl,
             inner: Mutex::new(Inner::default()),
+            computing: Mutex::new(HashMap::new()),
         }
     }
 
@@ -93,14 +115,64 @@ impl ResponseCache {
         }
     }
 
-    /// The cached answer, if fresh; otherwise the stamp to [`Self::put`]
-    /// the answer with once computed.
-    pub(crate) fn get(&self, account: AccountId, view: View) -> Result<Bytes, Stamp> {
+    /// The cached answer if fresh (`Ok`); otherwise the stamp to
+    /// [`Self::put`] the answer with once computed, and an answer that is
+    /// only old (no write since), if there is one.
+    pub(crate) fn get(
+        &self,
+        account: AccountId,
+        view: View,
+    ) -> Result<Bytes, (Stamp, Option<Bytes>)> {
         let inner = self.lock();
         let stamp = Self::stamp_of(&inner, account);
         match inner.entries.get(&(account, view)) {
             Some(e) if e.stamp == stamp && e.at.elapsed() < self.ttl => Ok(e.body.clone()),
-            _ => Err(stamp),
+            Some(e) if e.stamp == stamp => Err((stamp, Some(e.body.clone()))),
+            _ => Err((stamp, None)),
+        }
+    }
+
+    fn compute_lock(&self, key: (AccountId, View)) -> Arc<tokio::sync::Mutex<()>> {
+        let mut m = self
+            .computing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if m.len() > MAX_ENTRIES {
+            m.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        m.entry(key).or_default().clone()
+    }
+
+    /// The answer, or the right to compute it: one request at a time
+    /// computes; the others wait for its answer, or are served the previous
+    /// answer when it is merely old.
+    pub(crate) async fn lookup(&self, account: AccountId, view: View) -> Lookup {
+        if self.ttl.is_zero() {
+            let stamp = Self::stamp_of(&self.lock(), account);
+            return Lookup::Compute(stamp, ComputeGuard { _guard: None });
+        }
+        let old = match self.get(account, view) {
+            Ok(body) => return Lookup::Fresh(body),
+            Err((_, old)) => old,
+        };
+        let lock = self.compute_lock((account, view));
+        let guard = match old {
+            // Someone is refreshing it: the old answer will do meanwhile.
+            Some(old) => match lock.try_lock_owned() {
+                Ok(g) => g,
+                Err(_) => return Lookup::Fresh(old),
+            },
+            None => lock.lock_owned().await,
+        };
+        // Another request may have computed it while this one waited.
+        match self.get(account, view) {
+            Ok(body) => Lookup::Fresh(body),
+            Err((stamp, _)) => Lookup::Compute(
+                stamp,
+                ComputeGuard {
+                    _guard: Some(guard),
+                },
+            ),
         }
     }
 
@@ -168,11 +240,11 @@ mod tests {
         let c = ResponseCache::new(Duration::from_secs(60));
         let a = account(1);
         let b = account(2);
-        let stamp = c.get(a, View::Vendors).unwrap_err();
+        let stamp = c.get(a, View::Vendors).unwrap_err().0;
         c.put(a, View::Vendors, stamp, Bytes::from_static(b"[1]"));
         assert_eq!(c.get(a, View::Vendors).unwrap(), "[1]");
         assert!(c.get(a, View::Dashboard).is_err());
-        let sb = c.get(b, View::Vendors).unwrap_err();
+        let sb = c.get(b, View::Vendors).unwrap_err().0;
         c.put(b, View::Vendors, sb, Bytes::from_static(b"[2]"));
         c.changed(a);
         assert!(c.get(a, View::Vendors).is_err(), "a write drops the answer");
@@ -189,12 +261,12 @@ mod tests {
     fn an_answer_computed_across_a_write_is_not_kept() {
         let c = ResponseCache::new(Duration::from_secs(60));
         let a = account(1);
-        let stamp = c.get(a, View::Dashboard).unwrap_err();
+        let stamp = c.get(a, View::Dashboard).unwrap_err().0;
         // A write commits while the answer is being computed.
         c.changed(a);
         c.put(a, View::Dashboard, stamp, Bytes::from_static(b"old"));
         assert!(c.get(a, View::Dashboard).is_err());
-        let stamp = c.get(a, View::Dashboard).unwrap_err();
+        let stamp = c.get(a, View::Dashboard).unwrap_err().0;
         c.changed_all();
         c.put(a, View::Dashboard, stamp, Bytes::from_static(b"old"));
         assert!(c.get(a, View::Dashboard).is_err());
@@ -204,14 +276,67 @@ mod tests {
     fn zero_ttl_keeps_nothing_and_old_answers_expire() {
         let off = ResponseCache::new(Duration::ZERO);
         let a = account(1);
-        let stamp = off.get(a, View::Vendors).unwrap_err();
+        let stamp = off.get(a, View::Vendors).unwrap_err().0;
         off.put(a, View::Vendors, stamp, Bytes::from_static(b"x"));
         assert!(off.get(a, View::Vendors).is_err());
         let short = ResponseCache::new(Duration::from_millis(30));
-        let stamp = short.get(a, View::Vendors).unwrap_err();
+        let stamp = short.get(a, View::Vendors).unwrap_err().0;
         short.put(a, View::Vendors, stamp, Bytes::from_static(b"x"));
         assert!(short.get(a, View::Vendors).is_ok());
         std::thread::sleep(Duration::from_millis(40));
-        assert!(short.get(a, View::Vendors).is_err());
+        let (_, old) = short.get(a, View::Vendors).unwrap_err();
+        assert_eq!(
+            old.unwrap(),
+            "x",
+            "old, but kept to serve while it is refreshed"
+        );
+        short.changed(a);
+        assert!(short.get(a, View::Vendors).unwrap_err().1.is_none());
+    }
+}
+
+#[cfg(test)]
+mod lookup_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn one_request_computes_and_the_others_wait_or_get_the_old_answer() {
+        let c = Arc::new(ResponseCache::new(Duration::from_millis(50)));
+        let a = AccountId(uuid::Uuid::from_u128(7));
+        let Lookup::Compute(stamp, guard) = c.lookup(a, View::Vendors).await else {
+            panic!("empty cache");
+        };
+        // A second request waits while the first computes.
+        let c2 = c.clone();
+        let waiter = tokio::spawn(async move {
+            match c2.lookup(a, View::Vendors).await {
+                Lookup::Fresh(b) => b,
+                Lookup::Compute(..) => Bytes::from_static(b"computed twice"),
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished());
+        c.put(a, View::Vendors, stamp, Bytes::from_static(b"v1"));
+        drop(guard);
+        assert_eq!(waiter.await.unwrap(), "v1");
+        // Aged out: one refreshes, the others get the old answer meanwhile.
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let Lookup::Compute(stamp, guard) = c.lookup(a, View::Vendors).await else {
+            panic!("aged out");
+        };
+        match c.lookup(a, View::Vendors).await {
+            Lookup::Fresh(b) => assert_eq!(b, "v1"),
+            Lookup::Compute(..) => panic!("a second refresh"),
+        }
+        c.put(a, View::Vendors, stamp, Bytes::from_static(b"v2"));
+        drop(guard);
+        match c.lookup(a, View::Vendors).await {
+            Lookup::Fresh(b) => assert_eq!(b, "v2"),
+            Lookup::Compute(..) => panic!("refreshed"),
+        }
     }
 }

@@ -13,7 +13,7 @@ use nis2_store::{DashboardSummary, NewVendor, Page};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::cache::{Stamp, View};
+use crate::cache::{Lookup, Stamp, View};
 use crate::clock::now;
 use crate::error::ApiError;
 use crate::ratelimit::Bucket;
@@ -109,10 +109,19 @@ pub(crate) async fn list_vendors(
     // No limit: all vendors (the seed's behaviour), read a page at a time;
     // the whole list is what clients poll, so it is cached.
     let whole = q.offset.unwrap_or(0) == 0;
+    let mut _computing = None;
     let stamp = if whole {
-        match state.inner.cache.get(caller.account, View::Vendors) {
-            Ok(body) => return Ok(json_bytes(body)),
-            Err(stamp) => Some(stamp),
+        match state
+            .inner
+            .cache
+            .lookup(caller.account, View::Vendors)
+            .await
+        {
+            Lookup::Fresh(body) => return Ok(json_bytes(body)),
+            Lookup::Compute(stamp, guard) => {
+                _computing = Some(guard);
+                Some(stamp)
+            }
         }
     } else {
         None
@@ -321,9 +330,14 @@ pub(crate) async fn dashboard(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     state.limit(Bucket::Get, &caller)?;
-    let stamp = match state.inner.cache.get(caller.account, View::Dashboard) {
-        Ok(body) => return Ok(json_bytes(body)),
-        Err(stamp) => stamp,
+    let (stamp, _computing) = match state
+        .inner
+        .cache
+        .lookup(caller.account, View::Dashboard)
+        .await
+    {
+        Lookup::Fresh(body) => return Ok(json_bytes(body)),
+        Lookup::Compute(stamp, guard) => (stamp, guard),
     };
     let summary: DashboardSummary = state
         .store()
