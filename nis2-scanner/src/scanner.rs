@@ -440,10 +440,18 @@ impl TlsScanner {
             ));
         }
         let connected = state.connected || matches!(state.chain, Some(Ok(_)));
-        let leaf_and_issuer = match &state.chain {
-            Some(Ok(c)) if c.chain.len() >= 2 => Some((c.chain[0].clone(), c.chain[1].clone())),
-            _ => None,
+        // The chain `finish` reads: the handshake's, else the newest one seen in the clear.
+        let chain = match &state.chain {
+            Some(Ok(c)) => Some(&c.chain),
+            _ => state
+                .clear_chains
+                .iter()
+                .max_by_key(|(v, _)| *v)
+                .map(|(_, c)| &c.chain),
         };
+        let leaf_and_issuer = chain
+            .filter(|c| c.len() >= 2)
+            .map(|c| (c[0].clone(), c[1].clone()));
         let (mut tls, mut errors) = self.finish(addr, state);
         if self.inner.options.ocsp_responder
             && let Some(cert) = tls.certificate.as_mut()
