@@ -8,23 +8,8 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use nis2_core::samples::{flawless_vendor, weak_vendor};
-use nis2_core::{History, Observations, Timestamp, assess, evaluate};
-
-fn realistic(now: Timestamp) -> Observations {
-    let good = flawless_vendor("vendor.example", now);
-    let mut o = weak_vendor("vendor.example", now);
-    o.dns = good.dns.clone();
-    o.ports = good.ports.clone();
-    if let (Some(e), Some(g)) = (o.email.as_mut(), good.email.as_ref()) {
-        e.mta_sts = g.mta_sts.clone();
-        e.tls_rpt = g.tls_rpt.clone();
-    }
-    if let (Some(h), Some(g)) = (o.http.as_mut(), good.http.as_ref()) {
-        h.paths = g.paths.clone();
-    }
-    o
-}
+use nis2_benches::realistic;
+use nis2_core::{History, Timestamp, assess, evaluate};
 
 fn bench(c: &mut Criterion) {
     let now = Timestamp::parse("2026-06-27T10:00:00Z").expect("valid time");

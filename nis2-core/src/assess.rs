@@ -8,7 +8,8 @@ use crate::assessment::{
     Status,
 };
 use crate::catalog::{
-    Article, BONUS_CAP, CheckId, Grade, METHOD_VERSION, Severity, remediation_deadline,
+    ARTICLE_MASKS, Article, BONUS_CAP, BONUS_MASK, CheckId, DEDUCTION_MASK, Grade, METHOD_VERSION,
+    POSITIVE_MASK, Severity, remediation_deadline,
 };
 use crate::ports::PastScan;
 use crate::text::push_int;
@@ -71,14 +72,26 @@ struct Seen(u64);
 
 impl Seen {
     fn insert(&mut self, id: CheckId) -> bool {
-        let bit = 1u64 << (id as u32);
+        let bit = id.bit();
         let fresh = self.0 & bit == 0;
         self.0 |= bit;
         fresh
     }
     fn contains(self, id: CheckId) -> bool {
-        self.0 & (1u64 << (id as u32)) != 0
+        self.0 & id.bit() != 0
     }
+}
+
+/// The ids of a set, in catalog order.
+fn ids_of(mut bits: u64) -> impl Iterator<Item = CheckId> {
+    std::iter::from_fn(move || {
+        if bits == 0 {
+            return None;
+        }
+        let i = bits.trailing_zeros() as usize;
+        bits &= bits - 1;
+        CheckId::ALL.get(i).copied()
+    })
 }
 
 /// Grades findings: score, grade (with caps), risk level, deductions,
@@ -109,51 +122,87 @@ pub fn assess(findings: impl IntoFindings, history: &History<'_>) -> Assessment 
         kept = unique;
     }
 
+    // One pass over the findings. Deductions are gathered as sort keys
+    // (an integer per failing check) and the remediation plan as one set
+    // of check ids per severity, so that ordering them costs no moves of
+    // the structs themselves.
     let mut penalty: u32 = 0;
     let mut bonus: u32 = 0;
     let mut cap: Option<Grade> = None;
     let mut critical = false;
-    let mut deductions = Vec::with_capacity(kept.len());
-    let mut bonuses = Vec::with_capacity(10);
     let mut failing = Seen::default();
     let mut passing = Seen::default();
-    for f in &kept {
-        let row = f.check_id.check();
+    // Failing checks that make a point non-compliant (critical, high) or partial.
+    let mut failing_severe = 0u64;
+    // Failing checks at critical severity, and those with a penalty.
+    let (mut failing_critical, mut penalized) = (0u64, 0u64);
+    // Index into `kept` of each check's finding (ids are unique there).
+    let mut at = [0u8; 64];
+    let mut keys = [0u32; 64];
+    let mut n_keys = 0usize;
+    let mut by_severity = [0u64; 5];
+    let mut bonuses = Vec::with_capacity(8);
+    for (i, f) in kept.iter().enumerate() {
+        let id = f.check_id;
+        at[id as usize] = i as u8;
         match f.status {
             Status::Fail if f.penalty > 0 => {
-                failing.insert(f.check_id);
+                failing.insert(id);
                 penalty += u32::from(f.penalty);
                 cap = cap.max(f.cap);
                 critical |= f.severity == Severity::Critical;
-                deductions.push(Deduction {
-                    reason: Cow::Borrowed(row.failure),
-                    penalty: f.penalty,
-                    check_id: f.check_id,
-                    severity: f.severity,
-                });
+                // Largest penalty first, then most severe, then catalog order.
+                keys[n_keys] =
+                    (u32::from(u8::MAX - f.penalty) << 16) | ((f.severity as u32) << 8) | id as u32;
+                n_keys += 1;
+                by_severity[f.severity as usize] |= id.bit();
+                penalized |= id.bit();
+                if f.severity <= Severity::High {
+                    failing_severe |= id.bit();
+                }
+                if f.severity == Severity::Critical {
+                    failing_critical |= id.bit();
+                }
             }
             Status::Fail => {
-                failing.insert(f.check_id);
+                failing.insert(id);
+                if f.severity <= Severity::High {
+                    failing_severe |= id.bit();
+                }
+                if f.severity == Severity::Critical {
+                    failing_critical |= id.bit();
+                }
             }
             Status::Pass if f.bonus > 0 => {
-                passing.insert(f.check_id);
+                passing.insert(id);
                 bonus += u32::from(f.bonus);
+                let row = id.check();
                 bonuses.push(Bonus {
                     reason: Cow::Borrowed(row.positive.unwrap_or(row.title)),
                     bonus: f.bonus,
-                    check_id: f.check_id,
+                    check_id: id,
                 });
             }
             Status::Pass => {
-                passing.insert(f.check_id);
+                passing.insert(id);
             }
         }
     }
-    // Largest penalty first, then most severe, then catalog order, packed
-    // into one integer so the sort compares plain integers.
-    deductions.sort_unstable_by_key(|d| {
-        (u32::from(u8::MAX - d.penalty) << 16) | ((d.severity as u32) << 8) | d.check_id as u32
-    });
+    let keys = &mut keys[..n_keys];
+    keys.sort_unstable();
+    let finding_of = |id: usize| &kept[usize::from(at[id])];
+    let mut deductions = Vec::with_capacity(n_keys);
+    let mut n_urgent = 0;
+    for key in keys.iter() {
+        let f = finding_of((*key & 0xff) as usize);
+        n_urgent += usize::from(matches!(f.severity, Severity::Critical | Severity::High));
+        deductions.push(Deduction {
+            reason: Cow::Borrowed(f.check_id.check().failure),
+            penalty: f.penalty,
+            check_id: f.check_id,
+            severity: f.severity,
+        });
+    }
 
     let raw = 100i64 - i64::from(penalty) + i64::from(bonus.min(u32::from(BONUS_CAP)));
     let score = raw.clamp(0, 100) as u8;
@@ -169,46 +218,69 @@ pub fn assess(findings: impl IntoFindings, history: &History<'_>) -> Assessment 
         risk_level = risk_level.max(RiskLevel::High);
     }
 
-    let nis2_mapping = mapping(&kept, grade, failing, history);
+    let nis2_mapping = mapping(
+        Statuses {
+            failing,
+            failing_severe,
+            passing,
+            failing_critical,
+            penalized,
+        },
+        grade,
+        history,
+    );
 
-    let critical_risks: Vec<Cow<'static, str>> = deductions
-        .iter()
-        .filter(|d| matches!(d.severity, Severity::Critical | Severity::High))
-        .map(|d| d.reason.clone())
-        .collect();
+    let mut critical_risks: Vec<Cow<'static, str>> = Vec::with_capacity(n_urgent);
+    critical_risks.extend(
+        deductions
+            .iter()
+            .filter(|d| matches!(d.severity, Severity::Critical | Severity::High))
+            .map(|d| d.reason.clone()),
+    );
 
     let positive_findings = positives(&kept, passing);
 
+    // Most severe first, then catalog order: walk the per-severity sets.
     // Date arithmetic is not free: one due date per severity, computed once.
-    let mut dues: [Option<Timestamp>; 5] = [None; 5];
-    let mut remediation_steps: Vec<RemediationStep> = deductions
-        .iter()
-        .map(|d| {
-            let (priority, days) = remediation_deadline(d.severity);
-            let due = *dues[d.severity as usize]
-                .get_or_insert_with(|| history.now.plus_days(i64::from(days)));
-            RemediationStep {
+    let mut remediation_steps: Vec<RemediationStep> = Vec::with_capacity(n_keys);
+    for (sev, set) in by_severity.iter().enumerate() {
+        let mut ids = ids_of(*set).peekable();
+        let Some(first) = ids.peek() else {
+            continue;
+        };
+        let severity = finding_of(*first as usize).severity;
+        debug_assert_eq!(severity as usize, sev);
+        let (priority, days) = remediation_deadline(severity);
+        let due = history.now.plus_days(i64::from(days));
+        for id in ids {
+            remediation_steps.push(RemediationStep {
                 priority: Cow::Borrowed(priority),
-                action: Cow::Borrowed(d.check_id.check().remediation),
+                action: Cow::Borrowed(id.check().remediation),
                 deadline_days: days,
-                check_id: d.check_id,
-                severity: d.severity,
+                check_id: id,
+                severity,
                 due,
-            }
-        })
-        .collect();
-    remediation_steps.sort_unstable_by_key(|s| ((s.severity as u16) << 8) | s.check_id as u16);
+            });
+        }
+    }
 
     let technical_summary = technical_summary(
         score,
         grade,
         by_score,
         risk_level,
-        &kept,
+        (failing.0 | passing.0) & DEDUCTION_MASK,
         &deductions,
         bonus,
     );
-    let executive_summary = executive_summary(score, grade, risk_level, &deductions, &nis2_mapping);
+    let executive_summary = executive_summary(
+        score,
+        grade,
+        risk_level,
+        &deductions,
+        n_urgent,
+        &nis2_mapping,
+    );
 
     Assessment {
         score,
@@ -228,44 +300,77 @@ pub fn assess(findings: impl IntoFindings, history: &History<'_>) -> Assessment 
     }
 }
 
-fn status_of(f: &Finding) -> MappingStatus {
-    match (f.status, f.severity) {
-        (Status::Pass, _) => MappingStatus::Compliant,
-        (Status::Fail, Severity::Critical | Severity::High) => MappingStatus::NonCompliant,
-        (Status::Fail, _) => MappingStatus::Partial,
+/// The HTTP hygiene checks that point (g) follows.
+const HYGIENE_MASK: u64 = {
+    let mut m = 0u64;
+    let mut i = CheckId::HttpNoHttpsRedirect as u32;
+    while i <= CheckId::HttpSensitivePathExposed as u32 {
+        m |= 1u64 << i;
+        i += 1;
+    }
+    m
+};
+
+/// Who passed and who failed, as sets of checks, for the NIS2 roll-up.
+#[derive(Clone, Copy)]
+struct Statuses {
+    /// Failing checks.
+    failing: Seen,
+    /// Failing checks at critical or high severity.
+    failing_severe: u64,
+    /// Passing checks (and earned bonuses).
+    passing: Seen,
+    /// Failing checks at critical severity.
+    failing_critical: u64,
+    /// Failing checks with a penalty.
+    penalized: u64,
+}
+
+/// For each Art. 21(2) point, the checks that speak to it (bonuses aside).
+const SPEAKING: [u64; 10] = {
+    let mut out = [0u64; 10];
+    let mut id = 0;
+    while id < ARTICLE_MASKS.len() {
+        if BONUS_MASK & (1u64 << id) == 0 {
+            let mut a = 0;
+            while a < 10 {
+                if ARTICLE_MASKS[id] & (1u16 << a) != 0 {
+                    out[a] |= 1u64 << id;
+                }
+                a += 1;
+            }
+        }
+        id += 1;
+    }
+    out
+};
+
+/// The worst status over the checks of `among`: a failing critical/high
+/// check makes it non-compliant, another failing one partial, only passing
+/// ones compliant, none at all not assessed.
+fn worst(st: Statuses, among: u64) -> MappingStatus {
+    if st.failing_severe & among != 0 {
+        MappingStatus::NonCompliant
+    } else if st.failing.0 & among != 0 {
+        MappingStatus::Partial
+    } else if st.passing.0 & among != 0 {
+        MappingStatus::Compliant
+    } else {
+        MappingStatus::NotAssessed
     }
 }
 
-fn mapping(kept: &[Finding], grade: Grade, failing: Seen, history: &History<'_>) -> Nis2Mapping {
-    // One pass: the general rule (the worst status over the checks that speak
-    // to a point), plus what the special points need.
-    let mut st = [MappingStatus::NotAssessed; 10];
-    let (mut any, mut critical, mut other_failure) = (false, false, false);
-    let mut g = MappingStatus::NotAssessed;
-    for f in kept {
-        let id = f.check_id;
-        if id.is_bonus() {
-            continue;
-        }
-        let s = status_of(f);
-        for a in id.check().articles {
-            let slot = &mut st[*a as usize];
-            *slot = (*slot).max(s);
-        }
-        any |= !id.is_indicator();
-        if f.failed() {
-            critical |= f.severity == Severity::Critical;
-            other_failure |= f.penalty > 0;
-        }
-        // (g) follows the HTTP hygiene checks only.
-        if (CheckId::HttpNoHttpsRedirect..=CheckId::HttpSensitivePathExposed).contains(&id) {
-            g = g.max(s);
-        }
-    }
+fn mapping(st: Statuses, grade: Grade, history: &History<'_>) -> Nis2Mapping {
     let mut m = Nis2Mapping::default();
     for a in Article::ALL {
-        m.set(a, st[a as usize]);
+        m.set(a, worst(st, SPEAKING[a as usize]));
     }
+    // Whether any deduction check (not a bonus, not an indicator) ran.
+    let any = (st.failing.0 | st.passing.0) & DEDUCTION_MASK != 0;
+    // Bonus rows never take part in the roll-up.
+    let critical = st.failing_critical & !BONUS_MASK != 0;
+    let other_failure = st.penalized & !BONUS_MASK != 0;
+    let failing = st.failing;
 
     // (a) the aggregate: non-compliant with any critical finding.
     let a = match (any, critical, other_failure) {
@@ -304,14 +409,20 @@ fn mapping(kept: &[Finding], grade: Grade, failing: Seen, history: &History<'_>)
         };
         m.set(Article::F, f);
     }
-    m.set(Article::G, g);
+    // (g) follows the HTTP hygiene checks only.
+    m.set(Article::G, worst(st, HYGIENE_MASK));
     m
 }
 
 fn positives(kept: &[Finding], passing: Seen) -> Vec<Cow<'static, str>> {
-    let mut out: Vec<Cow<'static, str>> = Vec::with_capacity(kept.len());
+    let exposure = CheckId::ExposureRemoteAdmin.bit()
+        | CheckId::ExposureFileShare.bit()
+        | CheckId::ExposureDatabase.bit();
+    let all_closed = passing.0 & exposure == exposure;
+    let n = (passing.0 & POSITIVE_MASK).count_ones() as usize + usize::from(all_closed);
+    let mut out: Vec<Cow<'static, str>> = Vec::with_capacity(n);
     for f in kept {
-        if f.failed() {
+        if f.failed() || POSITIVE_MASK & f.check_id.bit() == 0 {
             continue;
         }
         // The modern-TLS bonus says TLS 1.3 already.
@@ -322,12 +433,7 @@ fn positives(kept: &[Finding], passing: Seen) -> Vec<Cow<'static, str>> {
             out.push(Cow::Borrowed(p));
         }
     }
-    let exposure = [
-        CheckId::ExposureRemoteAdmin,
-        CheckId::ExposureFileShare,
-        CheckId::ExposureDatabase,
-    ];
-    if exposure.iter().all(|id| passing.contains(*id)) {
+    if all_closed {
         out.push(Cow::Borrowed(
             "No remote administration, file-sharing or database service exposed",
         ));
@@ -340,15 +446,12 @@ fn technical_summary(
     grade: Grade,
     by_score: Grade,
     risk: RiskLevel,
-    kept: &[Finding],
+    assessed: u64,
     deductions: &[Deduction],
     bonus: u32,
 ) -> String {
     let mut s = String::with_capacity(200 + 28 * deductions.len());
-    let checks = kept
-        .iter()
-        .filter(|f| !f.check_id.is_bonus() && !f.check_id.is_indicator())
-        .count();
+    let checks = assessed.count_ones() as usize;
     let mut counts = [0usize; 5];
     for d in deductions {
         counts[d.severity as usize] += 1;
@@ -425,6 +528,7 @@ fn executive_summary(
     grade: Grade,
     risk: RiskLevel,
     deductions: &[Deduction],
+    n_urgent: usize,
     m: &Nis2Mapping,
 ) -> String {
     let mut s = String::with_capacity(640);
@@ -435,11 +539,10 @@ fn executive_summary(
     s.push_str("/100, ");
     s.push_str(risk.as_str());
     s.push_str(" risk). ");
-    let urgent = deductions
+    let mut urgent = deductions
         .iter()
         .filter(|d| matches!(d.severity, Severity::Critical | Severity::High));
-    let n_urgent = urgent.clone().count();
-    match urgent.clone().next() {
+    match urgent.next() {
         Some(first) => {
             push_int(&mut s, n_urgent as i64);
             s.push_str(if n_urgent == 1 {

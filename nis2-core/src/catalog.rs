@@ -274,22 +274,82 @@ check_ids! {
 
 impl CheckId {
     /// This check's catalog row.
+    #[inline]
     pub fn check(self) -> &'static Check {
         // CATALOG is in CheckId order; a unit test holds it to that.
         &CATALOG[self as usize]
     }
 
     /// Whether the check is a bonus rather than a deduction.
+    #[inline]
     pub fn is_bonus(self) -> bool {
-        self.check().bonus > 0
+        BONUS_MASK & self.bit() != 0
     }
 
     /// Whether the check is an indicator: it informs the NIS2 mapping but
     /// never moves the score.
+    #[inline]
     pub fn is_indicator(self) -> bool {
-        self.check().tiers[0].penalty == 0 && self.check().bonus == 0
+        INDICATOR_MASK & self.bit() != 0
+    }
+
+    /// This check's bit in the masks below.
+    #[inline]
+    pub(crate) fn bit(self) -> u64 {
+        1u64 << (self as u32)
     }
 }
+
+// ------------------------------------------------ masks derived from ROWS
+//
+// The hot path of `assess` asks "is this a bonus?", "which Art. 21(2)
+// points does it speak to?" for every finding; answering from bit masks
+// computed here at compile time saves walking the row each time.
+
+/// The catalog has fewer than 64 rows, so one `u64` holds a set of checks
+/// (and `1 << ROWS.len()` does not overflow).
+const _: () = assert!(ROWS.len() < 64);
+
+/// The set of rows for which `$pred` (an expression over `$c: &Check`) holds.
+macro_rules! mask_where {
+    (|$c:ident| $pred:expr) => {{
+        let mut m = 0u64;
+        let mut i = 0;
+        while i < ROWS.len() {
+            let $c = &ROWS[i];
+            if $pred {
+                m |= 1u64 << i;
+            }
+            i += 1;
+        }
+        m
+    }};
+}
+
+/// Bonus rows.
+pub(crate) const BONUS_MASK: u64 = mask_where!(|c| c.bonus > 0);
+/// Indicator rows (neither penalty nor bonus).
+pub(crate) const INDICATOR_MASK: u64 = mask_where!(|c| c.tiers[0].penalty == 0 && c.bonus == 0);
+/// Deduction rows: every row that is neither a bonus nor an indicator.
+pub(crate) const DEDUCTION_MASK: u64 = ((1u64 << ROWS.len()) - 1) & !BONUS_MASK & !INDICATOR_MASK;
+/// Rows with a positive wording.
+pub(crate) const POSITIVE_MASK: u64 = mask_where!(|c| c.positive.is_some());
+
+/// For each row, the Art. 21(2) points it speaks to, as bits (`1 << Article`).
+pub(crate) const ARTICLE_MASKS: [u16; ROWS.len()] = {
+    let mut out = [0u16; ROWS.len()];
+    let mut i = 0;
+    while i < ROWS.len() {
+        let arts = ROWS[i].articles;
+        let mut j = 0;
+        while j < arts.len() {
+            out[i] |= 1u16 << (arts[j] as u32);
+            j += 1;
+        }
+        i += 1;
+    }
+    out
+};
 
 impl fmt::Display for CheckId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -366,7 +426,11 @@ const CAP_C: Option<Grade> = Some(Grade::C);
 const BONUS: &[Tier] = &[t(Info, 0, NONE)];
 
 /// The catalog, in [`CheckId`] order.
-pub static CATALOG: &[Check] = &[
+pub static CATALOG: &[Check] = ROWS;
+
+/// The rows themselves, as a constant so that the bit masks below are
+/// computed from them at compile time (no scoring rule is written twice).
+const ROWS: &[Check] = &[
     Check {
         id: CheckId::HttpsUnavailable,
         group: G::Tls,

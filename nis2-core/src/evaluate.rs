@@ -6,8 +6,8 @@ use crate::assessment::{Finding, Status};
 use crate::catalog::CheckId;
 use crate::observations::{
     CertificateObservations, DnsObservations, EmailObservations, HttpExchange, HttpObservations,
-    KeyAlgorithm, Observations, PathProbe, PortObservations, Probe, RevocationStatus,
-    TlsObservations, TlsVersion,
+    KeyAlgorithm, Observations, PathProbe, PortObservations, Probe, RevocationSource,
+    RevocationStatus, TlsObservations, TlsVersion,
 };
 use crate::parse::{dmarc, headers, mta_sts, security_txt, spf};
 use crate::suites;
@@ -205,9 +205,9 @@ fn tls_checks(out: &mut Out, tls: &TlsObservations, domain: &str, now: Timestamp
         match no_fs {
             Some(s) => out.fail(
                 CheckId::TlsNoForwardSecrecy,
-                format!(
-                    "{} (no ephemeral key exchange) accepted on {}",
-                    s.name,
+                cat!(
+                    &s.name,
+                    " (no ephemeral key exchange) accepted on ",
                     s.version.as_str()
                 ),
             ),
@@ -246,6 +246,33 @@ fn tls_checks(out: &mut Out, tls: &TlsObservations, domain: &str, now: Timestamp
     }
 }
 
+/// `SPF ends in ?all` and friends.
+fn spf_ends_in(q: spf::Qualifier) -> &'static str {
+    match q {
+        spf::Qualifier::Pass => "SPF ends in +all",
+        spf::Qualifier::Fail => "SPF ends in -all",
+        spf::Qualifier::SoftFail => "SPF ends in ~all",
+        spf::Qualifier::Neutral => "SPF ends in ?all",
+    }
+}
+
+/// `RSA 2048 bits`: the usual sizes are spelled out so that they cost no
+/// allocation; any other is formatted.
+fn key_evidence(algorithm: KeyAlgorithm, name: &'static str, bits: u32) -> Evidence {
+    let known = match (algorithm, bits) {
+        (KeyAlgorithm::Rsa, 1024) => "RSA 1024 bits",
+        (KeyAlgorithm::Rsa, 2048) => "RSA 2048 bits",
+        (KeyAlgorithm::Rsa, 3072) => "RSA 3072 bits",
+        (KeyAlgorithm::Rsa, 4096) => "RSA 4096 bits",
+        (KeyAlgorithm::Ec, 256) => "ECDSA 256 bits",
+        (KeyAlgorithm::Ec, 384) => "ECDSA 384 bits",
+        (KeyAlgorithm::Ec, 521) => "ECDSA 521 bits",
+        (KeyAlgorithm::Ed25519, 256) => "Ed25519 256 bits",
+        _ => return cat!(name, " ", bits, " bits").into(),
+    };
+    known.into()
+}
+
 fn version_evidence(v: TlsVersion, accepted: bool) -> &'static str {
     match (v, accepted) {
         (TlsVersion::Tls10, true) => "TLSv1.0 accepted",
@@ -278,21 +305,17 @@ fn cert_checks(out: &mut Out, cert: &CertificateObservations, domain: &str, now:
 
     if let Some(r) = &cert.revocation {
         let revoked = r.status == RevocationStatus::Revoked;
-        let src = match r.source {
-            crate::observations::RevocationSource::Stapled => "stapled OCSP response",
-            crate::observations::RevocationSource::Responder => "OCSP responder",
+        let ev = match (r.source, revoked) {
+            (RevocationSource::Stapled, true) => "stapled OCSP response says the leaf is revoked",
+            (RevocationSource::Responder, true) => "OCSP responder says the leaf is revoked",
+            (RevocationSource::Stapled, false) => {
+                "stapled OCSP response does not report the leaf revoked"
+            }
+            (RevocationSource::Responder, false) => {
+                "OCSP responder does not report the leaf revoked"
+            }
         };
-        if revoked {
-            out.fail(
-                CheckId::CertRevoked,
-                format!("{src} says the leaf is revoked"),
-            );
-        } else {
-            out.pass(
-                CheckId::CertRevoked,
-                format!("{src} does not report the leaf revoked"),
-            );
-        }
+        out.check(CheckId::CertRevoked, revoked, ev, ev);
     }
 
     if cert.trusted {
@@ -300,7 +323,7 @@ fn cert_checks(out: &mut Out, cert: &CertificateObservations, domain: &str, now:
     } else {
         let ev = match (&cert.verify_error, leaf.self_signed) {
             (_, true) => Cow::Borrowed("self-signed certificate"),
-            (Some(e), _) => Cow::Owned(format!("chain does not verify: {e}")),
+            (Some(e), _) => Cow::Owned(cat!("chain does not verify: ", e)),
             (None, _) => Cow::Borrowed("chain does not verify to a trusted root"),
         };
         out.fail(CheckId::CertUntrusted, ev);
@@ -317,17 +340,16 @@ fn cert_checks(out: &mut Out, cert: &CertificateObservations, domain: &str, now:
             "certificate has no DNS subjectAltName",
         );
     } else {
-        let shown = leaf
-            .sans
-            .iter()
-            .take(3)
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", ");
-        out.fail(
-            CheckId::CertHostnameMismatch,
-            format!("certificate is for {shown}, not {domain}"),
-        );
+        let mut ev = String::from("certificate is for ");
+        for (i, san) in leaf.sans.iter().take(3).enumerate() {
+            if i > 0 {
+                ev.push_str(", ");
+            }
+            ev.push_str(san);
+        }
+        ev.push_str(", not ");
+        ev.push_str(domain);
+        out.fail(CheckId::CertHostnameMismatch, ev);
     }
 
     if !expired && !not_yet {
@@ -366,8 +388,11 @@ fn cert_checks(out: &mut Out, cert: &CertificateObservations, domain: &str, now:
         KeyAlgorithm::Dsa => "DSA",
         KeyAlgorithm::Other => "other",
     };
-    let ev = cat!(alg, " ", k.bits, " bits");
-    out.check_with(CheckId::CertWeakKey, weak, ev);
+    out.check_with(
+        CheckId::CertWeakKey,
+        weak,
+        key_evidence(k.algorithm, alg, k.bits),
+    );
 
     // A self-signed root in the served chain is trusted by identity, not by
     // its own signature, so only the leaf and intermediates count.
@@ -380,10 +405,10 @@ fn cert_checks(out: &mut Out, cert: &CertificateObservations, domain: &str, now:
     match weak_sig {
         Some((i, c)) => out.fail(
             CheckId::CertSha1Signature,
-            format!(
-                "{} signed with {}",
+            cat!(
                 if i == 0 { "leaf" } else { "intermediate" },
-                c.signature_algorithm
+                " signed with ",
+                &c.signature_algorithm
             ),
         ),
         None => out.pass(
@@ -520,10 +545,7 @@ fn http_checks(out: &mut Out, http: &HttpObservations, now: Timestamp) {
             ),
             Some(Err(e)) => out.fail(
                 CheckId::HttpHstsMissing,
-                format!(
-                    "Strict-Transport-Security ignored by browsers: {}",
-                    e.reason
-                ),
+                cat!("Strict-Transport-Security ignored by browsers: ", &e.reason),
             ),
             Some(Ok(h)) if h.max_age == 0 => out.fail(
                 CheckId::HttpHstsMissing,
@@ -658,25 +680,25 @@ fn http_checks(out: &mut Out, http: &HttpObservations, now: Timestamp) {
             .into_iter()
             .flatten()
             .filter(|p| p.status == 200)
-            .map(|p| security_txt::parse(&p.body));
+            .map(|p| security_txt::first_contact(&p.body));
         let mut reason: Option<String> = None;
         let mut valid = None;
         for r in parsed {
             match r {
-                Ok(t) if t.expires > now => {
-                    valid = Some(t);
+                Ok((contact, expires)) if expires > now => {
+                    valid = Some(contact);
                     break;
                 }
-                Ok(t) => reason = Some(cat!("security.txt expired at ", t.expires)),
+                Ok((_, expires)) => reason = Some(cat!("security.txt expired at ", expires)),
                 Err(e) => reason = reason.or(Some(e.to_string())),
             }
         }
         match valid {
-            Some(t) => {
+            Some(contact) => {
                 out.pass(CheckId::VulnSecurityTxtMissing, "valid security.txt");
                 out.pass(
                     CheckId::BonusSecurityTxt,
-                    cat!("security contact: ", t.contacts[0]),
+                    cat!("security contact: ", contact),
                 );
             }
             None => out.fail(
@@ -744,13 +766,12 @@ fn email_checks(out: &mut Out, e: &EmailObservations) {
         }
     } else {
         out.pass(CheckId::EmailSpfMissing, "SPF record published");
-        let parsed = if spf.records.len() == 1 {
-            Some(spf::parse(&spf.records[0]))
-        } else {
-            None
+        let parsed = match spf.records.as_slice() {
+            [one] => Some(spf::verdict(one)),
+            _ => None,
         };
         let invalid: Option<Evidence> = if spf.records.len() > 1 {
-            Some(format!("{} SPF records (must be exactly one)", spf.records.len()).into())
+            Some(cat!(spf.records.len(), " SPF records (must be exactly one)").into())
         } else if let Some(Err(err)) = &parsed {
             Some(err.to_string().into())
         } else if let Some(n) = spf.dns_lookups.filter(|n| *n > 10) {
@@ -760,7 +781,7 @@ fn email_checks(out: &mut Out, e: &EmailObservations) {
         } else {
             spf.errors
                 .first()
-                .map(|err| Cow::Owned(format!("SPF evaluation fails: {err}")))
+                .map(|err| Cow::Owned(cat!("SPF evaluation fails: ", err)))
         };
         match invalid {
             Some(ev) => out.fail(CheckId::EmailSpfInvalid, ev),
@@ -769,22 +790,13 @@ fn email_checks(out: &mut Out, e: &EmailObservations) {
                 "one valid SPF record within the lookup limits",
             ),
         }
-        if let Some(Ok(rec)) = &parsed {
-            match rec.all() {
-                Some(q) if rec.is_permissive() => out.fail(
-                    CheckId::EmailSpfPermissive,
-                    cat!("SPF ends in ", q.as_char(), "all"),
-                ),
-                None if rec.is_permissive() => out.fail(
-                    CheckId::EmailSpfPermissive,
-                    "SPF has neither `all` nor `redirect`",
-                ),
-                Some(q) => out.pass(
-                    CheckId::EmailSpfPermissive,
-                    cat!("SPF ends in ", q.as_char(), "all"),
-                ),
-                None => out.pass(CheckId::EmailSpfPermissive, "SPF delegates with redirect="),
-            }
+        if let Some(Ok(rec)) = parsed {
+            let ev = match rec.all {
+                Some(q) => spf_ends_in(q),
+                None if rec.is_permissive() => "SPF has neither `all` nor `redirect`",
+                None => "SPF delegates with redirect=",
+            };
+            out.check(CheckId::EmailSpfPermissive, rec.is_permissive(), ev, ev);
         }
     }
 
@@ -792,16 +804,21 @@ fn email_checks(out: &mut Out, e: &EmailObservations) {
     let parsed = match d.records.as_slice() {
         [] => Err(Cow::Borrowed("no DMARC record")),
         [one] => dmarc::parse(one).map_err(|e| Cow::Owned(e.to_string())),
-        more => Err(Cow::Owned(format!(
-            "{} DMARC records (must be exactly one)",
-            more.len()
+        more => Err(Cow::Owned(cat!(
+            more.len(),
+            " DMARC records (must be exactly one)"
         ))),
     };
     match parsed {
         Err(ev) => out.fail(CheckId::EmailDmarcMissing, ev),
         Ok(rec) => {
             out.pass(CheckId::EmailDmarcMissing, "DMARC record published");
-            let ev = cat!("p=", rec.policy.as_str(), " pct=", rec.pct);
+            let ev: Evidence = match (rec.policy, rec.pct) {
+                (dmarc::Policy::None, 100) => "p=none pct=100".into(),
+                (dmarc::Policy::Quarantine, 100) => "p=quarantine pct=100".into(),
+                (dmarc::Policy::Reject, 100) => "p=reject pct=100".into(),
+                (p, pct) => cat!("p=", p.as_str(), " pct=", pct).into(),
+            };
             out.check_with(CheckId::EmailDmarcWeak, !rec.enforces(), ev);
             if rec.policy == dmarc::Policy::Reject && rec.pct == 100 {
                 out.pass(CheckId::BonusDmarcReject, "DMARC p=reject at pct=100");
@@ -825,7 +842,7 @@ fn email_checks(out: &mut Out, e: &EmailObservations) {
             .policy
             .as_ref()
             .filter(|p| p.status == 200)
-            .map(|p| mta_sts::parse_policy(&p.body));
+            .map(|p| mta_sts::policy_mode(&p.body));
         match (record_ok, policy) {
             (false, _) if e.mta_sts.records.is_empty() => {
                 out.fail(CheckId::EmailMtaStsMissing, "no _mta-sts TXT record")
@@ -843,11 +860,11 @@ fn email_checks(out: &mut Out, e: &EmailObservations) {
                     .unwrap_or_else(|| "policy file not served".to_owned());
                 out.fail(
                     CheckId::EmailMtaStsMissing,
-                    format!("MTA-STS policy unavailable: {why}"),
+                    cat!("MTA-STS policy unavailable: ", &why),
                 );
             }
             (true, Some(Err(err))) => out.fail(CheckId::EmailMtaStsMissing, err.to_string()),
-            (true, Some(Ok(p))) => match p.mode {
+            (true, Some(Ok(mode))) => match mode {
                 mta_sts::Mode::None => {
                     out.fail(CheckId::EmailMtaStsMissing, "MTA-STS policy mode is none")
                 }
@@ -943,28 +960,39 @@ fn dns_checks(out: &mut Out, dns: &DnsObservations, email: Option<&EmailObservat
 // ---------------------------------------------------------------- ports
 
 fn port_checks(out: &mut Out, p: &PortObservations) {
+    // Sets of risky ports as bits (bit i is RISKY_PORTS[i]), so that each
+    // group is judged with a few mask operations.
+    let bits = |ports: &[u16]| {
+        ports.iter().fold(0u32, |m, port| {
+            m | RISKY_PORTS.binary_search(port).map_or(0, |i| 1u32 << i)
+        })
+    };
+    let scanned = bits(&p.scanned);
+    let open = bits(&p.open);
     let group = |out: &mut Out, id: CheckId, crit: &[u16], medium: &[u16]| {
-        if !crit
-            .iter()
-            .chain(medium)
-            .any(|port| p.scanned.contains(port))
-        {
+        let (crit_bits, medium_bits) = (bits(crit), bits(medium));
+        if scanned & (crit_bits | medium_bits) == 0 {
             return;
         }
-        let is_open = |port: &&u16| p.open.contains(port);
         let list = |ports: &[u16]| {
-            let mut s = String::from("open TCP port(s) ");
-            for (i, port) in ports.iter().filter(is_open).enumerate() {
-                if i > 0 {
+            let mut s = String::with_capacity(40);
+            s.push_str("open TCP port(s) ");
+            let mut first = true;
+            for port in ports
+                .iter()
+                .filter(|port| open & bits(std::slice::from_ref(port)) != 0)
+            {
+                if !first {
                     s.push_str(", ");
                 }
+                first = false;
                 crate::text::push_int(&mut s, i64::from(*port));
             }
             s
         };
-        if crit.iter().any(|port| is_open(&port)) {
+        if open & crit_bits != 0 {
             out.fail_tier(id, 0, list(crit));
-        } else if medium.iter().any(|port| is_open(&port)) {
+        } else if open & medium_bits != 0 {
             out.fail_tier(id, 1, list(medium));
         } else {
             out.pass(id, "ports closed or filtered");

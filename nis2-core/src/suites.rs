@@ -45,64 +45,132 @@ pub struct SuiteClass {
     pub aead: bool,
 }
 
+/// A word of up to eight ASCII letters and digits, packed into an integer
+/// so that a word is compared with it in two instructions (see [`is`]).
+#[derive(Clone, Copy)]
+struct Pat {
+    /// The bytes in lower case, little-endian, zero-padded.
+    lower: u64,
+    /// `0x20` at each letter's byte: OR-ing it in lowers an ASCII letter
+    /// (and only maps the other case of the same letter onto it).
+    fold: u64,
+}
+
+const fn pat(p: &[u8]) -> Pat {
+    let (mut lower, mut fold) = (0u64, 0u64);
+    let mut i = 0;
+    while i < p.len() {
+        let b = p[i].to_ascii_lowercase();
+        lower |= (b as u64) << (8 * i);
+        if b.is_ascii_lowercase() {
+            fold |= 0x20 << (8 * i);
+        }
+        i += 1;
+    }
+    Pat { lower, fold }
+}
+
+/// `x` (a loaded word) equals the pattern, ASCII case-insensitively. Only
+/// meaningful between words of the same length (callers match on it).
+#[inline]
+fn is(x: u64, p: Pat) -> bool {
+    x | p.fold == p.lower
+}
+
+const WITH: Pat = pat(b"WITH");
+const RC4: Pat = pat(b"RC4");
+const DES: Pat = pat(b"DES");
+const CBC: Pat = pat(b"CBC");
+const GCM: Pat = pat(b"GCM");
+const CCM: Pat = pat(b"CCM");
+const NULL: Pat = pat(b"NULL");
+const ANON: Pat = pat(b"ANON");
+const TDES: Pat = pat(b"3DES");
+const CCM8: Pat = pat(b"CCM8");
+const DES40: Pat = pat(b"DES40");
+const CBC40: Pat = pat(b"CBC40");
+const EXPORT: Pat = pat(b"EXPORT");
+const CHACHA20: Pat = pat(b"CHACHA20");
+const POLY1305: Pat = pat(b"POLY1305");
+const DHE: Pat = pat(b"DHE");
+const ECDHE: Pat = pat(b"ECDHE");
+
 /// Classifies a suite by its IANA name (case-insensitive). `None` when the
 /// name is not a TLS/SSL suite name at all.
 pub fn classify(name: &str) -> Option<SuiteClass> {
-    let name = name.trim();
+    // Names as scanners write them need no trimming; look before calling
+    // the (Unicode) trim.
+    let b = name.as_bytes();
+    let name = match (b.first(), b.last()) {
+        (Some(f), Some(l)) if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric() => name,
+        _ => name.trim(),
+    };
     let prefix = name.get(..4)?;
     if !(prefix.eq_ignore_ascii_case("TLS_") || prefix.eq_ignore_ascii_case("SSL_")) {
         return None;
     }
     // One pass over the `_`-separated words; the key exchange is everything
     // before `WITH` (TLS 1.3 names have none: always ephemeral).
-    let is = |w: &str, pat: &str| w.eq_ignore_ascii_case(pat);
     let mut in_kex = true;
     let mut saw_with = false;
-    let mut kex_first = "";
+    let (mut kex_len, mut kex) = (0usize, 0u64);
     let (mut null, mut export, mut anon, mut rc4, mut des) = (false, false, false, false, false);
     let (mut cbc, mut aead, mut chacha) = (false, false, false);
-    for w in crate::parse::split_at_byte(&name[4..], b'_') {
-        if is(w, "WITH") {
+    let rest = &name.as_bytes()[4..];
+    // Each word is packed while it is scanned: its first eight bytes,
+    // little-endian (see `is`), and its length.
+    let (mut len, mut k) = (0usize, 0u64);
+    for i in 0..=rest.len() {
+        match rest.get(i) {
+            Some(b'_') | None => {}
+            Some(c) => {
+                if len < 8 {
+                    k |= u64::from(*c) << (8 * len);
+                }
+                len += 1;
+                continue;
+            }
+        }
+        // A word ends at `i`: judge it.
+        if len == 4 && is(k, WITH) {
             in_kex = false;
             saw_with = true;
-            continue;
+        } else {
+            if in_kex && kex_len == 0 {
+                (kex_len, kex) = (len, k);
+            }
+            // Dispatch on length first: most words match no pattern at all.
+            match len {
+                3 => {
+                    rc4 |= is(k, RC4);
+                    des |= is(k, DES);
+                    cbc |= is(k, CBC);
+                    aead |= is(k, GCM) || is(k, CCM);
+                }
+                4 => {
+                    null |= is(k, NULL);
+                    anon |= is(k, ANON);
+                    des |= is(k, TDES);
+                    aead |= is(k, CCM8);
+                }
+                5 => {
+                    export |= is(k, DES40);
+                    des |= is(k, DES40);
+                    cbc |= is(k, CBC40);
+                }
+                6 => export |= is(k, EXPORT),
+                8 => {
+                    chacha |= is(k, CHACHA20);
+                    aead |= chacha && is(k, POLY1305);
+                }
+                10 => export |= rest[i - 10..i].eq_ignore_ascii_case(b"EXPORT1024"),
+                _ => {}
+            }
         }
-        if in_kex && kex_first.is_empty() {
-            kex_first = w;
-        }
-        // Dispatch on length first: most words match no pattern at all.
-        match w.len() {
-            3 => {
-                rc4 |= is(w, "RC4");
-                des |= is(w, "DES");
-                cbc |= is(w, "CBC");
-                aead |= is(w, "GCM") || is(w, "CCM");
-            }
-            4 => {
-                null |= is(w, "NULL");
-                anon |= is(w, "anon");
-                des |= is(w, "3DES");
-                aead |= is(w, "CCM8");
-            }
-            5 => {
-                export |= is(w, "DES40");
-                des |= is(w, "DES40");
-                cbc |= is(w, "CBC40");
-            }
-            6 => export |= is(w, "EXPORT"),
-            8 => {
-                chacha |= is(w, "CHACHA20");
-                aead |= chacha && is(w, "POLY1305");
-            }
-            10 => export |= is(w, "EXPORT1024"),
-            _ => {}
-        }
+        (len, k) = (0, 0);
     }
     // Only a name with `WITH` carries a key exchange; anonymous is a kex word.
     let anon = anon && saw_with;
-    if !saw_with {
-        kex_first = "";
-    }
     let weakness = if null {
         Some(Weakness::Null)
     } else if export {
@@ -116,7 +184,8 @@ pub fn classify(name: &str) -> Option<SuiteClass> {
     } else {
         None
     };
-    let forward_secrecy = !saw_with || (!anon && (is(kex_first, "DHE") || is(kex_first, "ECDHE")));
+    let ephemeral = (kex_len == 3 && is(kex, DHE)) || (kex_len == 5 && is(kex, ECDHE));
+    let forward_secrecy = !saw_with || (!anon && ephemeral);
     Some(SuiteClass {
         weakness,
         forward_secrecy,
@@ -131,6 +200,105 @@ mod tests {
 
     fn c(n: &str) -> SuiteClass {
         classify(n).unwrap()
+    }
+
+    /// The first, plain implementation (words compared as strings), kept
+    /// to check the packed one against.
+    fn reference(name: &str) -> Option<SuiteClass> {
+        let name = name.trim();
+        let prefix = name.get(..4)?;
+        if !(prefix.eq_ignore_ascii_case("TLS_") || prefix.eq_ignore_ascii_case("SSL_")) {
+            return None;
+        }
+        // One pass over the `_`-separated words; the key exchange is everything
+        // before `WITH` (TLS 1.3 names have none: always ephemeral).
+        let is = |w: &str, pat: &str| w.eq_ignore_ascii_case(pat);
+        let mut in_kex = true;
+        let mut saw_with = false;
+        let mut kex_first = "";
+        let (mut null, mut export, mut anon, mut rc4, mut des) =
+            (false, false, false, false, false);
+        let (mut cbc, mut aead, mut chacha) = (false, false, false);
+        for w in crate::parse::split_at_byte(&name[4..], b'_') {
+            if is(w, "WITH") {
+                in_kex = false;
+                saw_with = true;
+                continue;
+            }
+            if in_kex && kex_first.is_empty() {
+                kex_first = w;
+            }
+            // Dispatch on length first: most words match no pattern at all.
+            match w.len() {
+                3 => {
+                    rc4 |= is(w, "RC4");
+                    des |= is(w, "DES");
+                    cbc |= is(w, "CBC");
+                    aead |= is(w, "GCM") || is(w, "CCM");
+                }
+                4 => {
+                    null |= is(w, "NULL");
+                    anon |= is(w, "anon");
+                    des |= is(w, "3DES");
+                    aead |= is(w, "CCM8");
+                }
+                5 => {
+                    export |= is(w, "DES40");
+                    des |= is(w, "DES40");
+                    cbc |= is(w, "CBC40");
+                }
+                6 => export |= is(w, "EXPORT"),
+                8 => {
+                    chacha |= is(w, "CHACHA20");
+                    aead |= chacha && is(w, "POLY1305");
+                }
+                10 => export |= is(w, "EXPORT1024"),
+                _ => {}
+            }
+        }
+        // Only a name with `WITH` carries a key exchange; anonymous is a kex word.
+        let anon = anon && saw_with;
+        if !saw_with {
+            kex_first = "";
+        }
+        let weakness = if null {
+            Some(Weakness::Null)
+        } else if export {
+            Some(Weakness::Export)
+        } else if anon {
+            Some(Weakness::Anonymous)
+        } else if rc4 {
+            Some(Weakness::Rc4)
+        } else if des {
+            Some(Weakness::Des)
+        } else {
+            None
+        };
+        let forward_secrecy =
+            !saw_with || (!anon && (is(kex_first, "DHE") || is(kex_first, "ECDHE")));
+        Some(SuiteClass {
+            weakness,
+            forward_secrecy,
+            cbc,
+            aead,
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn packed_words_classify_like_the_plain_implementation(
+            words in proptest::collection::vec(proptest::sample::select(vec![
+                "TLS", "SSL", "tls", "WITH", "with", "With", "RSA", "ECDHE", "ecdhe", "DHE", "DH",
+                "ECDH", "anon", "ANON", "EXPORT", "export", "EXPORT1024", "export1024", "RC4",
+                "rc4", "DES", "des", "3DES", "DES40", "CBC40", "CBC", "cbc", "GCM", "CCM", "CCM8",
+                "CHACHA20", "chacha20", "POLY1305", "NULL", "null", "AES", "128", "256", "SHA",
+                "SHA256", "EDE", "MD5", "", " ", "é", "RC\u{14}", "ÉCDHE", "WITHX", "DES4",
+            ]), 0..9),
+            pad in proptest::sample::select(vec!["", " ", "\t", "\u{85}", "\u{3000}"]),
+        ) {
+            let name = format!("{pad}{}{pad}", words.join("_"));
+            proptest::prop_assert_eq!(classify(&name), reference(&name), "{:?}", name);
+        }
     }
 
     #[test]

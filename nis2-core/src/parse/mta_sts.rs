@@ -43,9 +43,22 @@ pub fn record_valid(txt: &str) -> bool {
 
 /// Parses a policy file body (`version: STSv1`, `mode`, `mx`, `max_age`).
 pub fn parse_policy(body: &str) -> Result<Policy<'_>, ParseError> {
+    let mut mx = Vec::new();
+    let (mode, max_age) = visit(body, |m| mx.push(m))?;
+    Ok(Policy { mode, mx, max_age })
+}
+
+/// Parses as [`parse_policy`] does (same errors) and returns only the mode.
+pub(crate) fn policy_mode(body: &str) -> Result<Mode, ParseError> {
+    visit(body, |_| {}).map(|(mode, _)| mode)
+}
+
+/// Reads the policy, handing each `mx` pattern to `each_mx`; returns the
+/// mode and max_age.
+fn visit<'a>(body: &'a str, mut each_mx: impl FnMut(&'a str)) -> Result<(Mode, u64), ParseError> {
     let err = |r: String| ParseError::new("MTA-STS policy", r);
     let (mut version, mut mode, mut max_age) = (None, None, None);
-    let mut mx = Vec::new();
+    let mut mx = 0usize;
     for line in crate::parse::lines(body)
         .map(str::trim_ascii)
         .filter(|l| !l.is_empty())
@@ -70,7 +83,10 @@ pub fn parse_policy(body: &str) -> Result<Policy<'_>, ParseError> {
                         .map_err(|_| err(format!("max_age `{}` is not a number", clip(v))))?,
                 )
             }
-            "mx" => mx.push(v),
+            "mx" => {
+                mx += 1;
+                each_mx(v);
+            }
             _ => {}
         }
     }
@@ -79,10 +95,10 @@ pub fn parse_policy(body: &str) -> Result<Policy<'_>, ParseError> {
     }
     let mode = mode.ok_or_else(|| err("no mode".to_owned()))?;
     let max_age = max_age.ok_or_else(|| err("no max_age".to_owned()))?;
-    if mode != Mode::None && mx.is_empty() {
+    if mode != Mode::None && mx == 0 {
         return Err(err("no mx pattern".to_owned()));
     }
-    Ok(Policy { mode, mx, max_age })
+    Ok((mode, max_age))
 }
 
 #[cfg(test)]

@@ -20,11 +20,30 @@ fn err(reason: impl Into<String>) -> ParseError {
 /// exactly one `Expires` in RFC 3339 form (RFC 9116 §2.5.3, §2.5.5). An
 /// OpenPGP clear-signed file is read through its armour.
 pub fn parse(body: &str) -> Result<SecurityTxt<'_>, ParseError> {
+    let mut contacts = Vec::new();
+    let expires = visit(body, |c| contacts.push(c))?;
+    Ok(SecurityTxt { contacts, expires })
+}
+
+/// Parses as [`parse`] does (same errors) and returns the first `Contact`
+/// and the `Expires` time, without collecting the contacts.
+pub(crate) fn first_contact(body: &str) -> Result<(&str, Timestamp), ParseError> {
+    let mut first = None;
+    let expires = visit(body, |c| {
+        first.get_or_insert(c);
+    })?;
+    // `visit` fails when there is no contact.
+    Ok((first.unwrap_or_default(), expires))
+}
+
+/// Reads the fields, handing each `Contact` value to `contact`, and returns
+/// `Expires`.
+fn visit<'a>(body: &'a str, mut contact: impl FnMut(&'a str)) -> Result<Timestamp, ParseError> {
     let head = body.trim_ascii_start();
     if head.starts_with('<') {
         return Err(err("is an HTML page, not a text file"));
     }
-    let mut contacts = Vec::new();
+    let mut contacts = 0usize;
     let mut expires = None;
     let mut in_signature = false;
     for (n, raw) in crate::parse::lines(body).enumerate() {
@@ -52,7 +71,8 @@ pub fn parse(body: &str) -> Result<SecurityTxt<'_>, ParseError> {
             if value.is_empty() {
                 return Err(err(format!("line {}: empty Contact", n + 1)));
             }
-            contacts.push(value);
+            contacts += 1;
+            contact(value);
         } else if name.eq_ignore_ascii_case("expires") {
             if expires.is_some() {
                 return Err(err("Expires appears more than once"));
@@ -63,11 +83,10 @@ pub fn parse(body: &str) -> Result<SecurityTxt<'_>, ParseError> {
             );
         }
     }
-    if contacts.is_empty() {
+    if contacts == 0 {
         return Err(err("no Contact field"));
     }
-    let expires = expires.ok_or_else(|| err("no Expires field"))?;
-    Ok(SecurityTxt { contacts, expires })
+    expires.ok_or_else(|| err("no Expires field"))
 }
 
 #[cfg(test)]

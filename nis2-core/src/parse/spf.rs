@@ -122,7 +122,14 @@ fn err(reason: impl Into<String>) -> ParseError {
 }
 
 fn domain_spec<'a>(s: &'a str, term: &str) -> Result<&'a str, ParseError> {
-    if s.is_empty() || s.len() > 253 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // ASCII text (the usual case) needs no decoding: every ASCII whitespace
+    // character other than the space is a control character.
+    let bad_char = if s.is_ascii() {
+        s.bytes().any(|b| b == b' ' || b.is_ascii_control())
+    } else {
+        s.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
+    if s.is_empty() || s.len() > 253 || bad_char {
         return Err(err(format!("bad domain in `{}`", clip(term))));
     }
     Ok(s)
@@ -164,29 +171,78 @@ fn net<A: std::str::FromStr>(s: &str, max: u8, term: &str) -> Result<(A, u8), Pa
 
 /// Parses one SPF record.
 pub fn parse(txt: &str) -> Result<SpfRecord<'_>, ParseError> {
+    let mut directives = Vec::new();
+    let (redirect, exp) = visit(txt, |q, m| directives.push((q, m)))?;
+    Ok(SpfRecord {
+        directives,
+        redirect,
+        exp,
+    })
+}
+
+/// What the checks need of an SPF record: [`SpfRecord::all`] and
+/// [`SpfRecord::is_permissive`], read without building the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    /// The qualifier of the first `all`.
+    pub(crate) all: Option<Qualifier>,
+    /// Whether a `redirect=` is present.
+    pub(crate) redirect: bool,
+}
+
+impl Verdict {
+    /// Same as [`SpfRecord::is_permissive`].
+    pub(crate) fn is_permissive(self) -> bool {
+        match self.all {
+            Some(Qualifier::Pass | Qualifier::Neutral) => true,
+            Some(Qualifier::Fail | Qualifier::SoftFail) => false,
+            None => !self.redirect,
+        }
+    }
+}
+
+/// Parses one SPF record as [`parse`] does (same errors), keeping only the
+/// [`Verdict`]: no allocation unless the record is invalid.
+pub(crate) fn verdict(txt: &str) -> Result<Verdict, ParseError> {
+    let mut all = None;
+    let (redirect, _) = visit(txt, |q, m| {
+        if all.is_none() && m == Mechanism::All {
+            all = Some(q);
+        }
+    })?;
+    Ok(Verdict {
+        all,
+        redirect: redirect.is_some(),
+    })
+}
+
+/// Reads the record term by term, handing each directive to `each`, and
+/// returns the `redirect=` and `exp=` modifiers.
+#[allow(clippy::type_complexity)]
+fn visit<'a>(
+    txt: &'a str,
+    mut each: impl FnMut(Qualifier, Mechanism<'a>),
+) -> Result<(Option<&'a str>, Option<&'a str>), ParseError> {
     if !is_spf(txt) {
         return Err(err("does not start with `v=spf1`"));
     }
-    let mut rec = SpfRecord {
-        directives: Vec::new(),
-        redirect: None,
-        exp: None,
-    };
+    let mut redirect = None;
+    let mut exp = None;
     for term in crate::parse::split_at_byte(txt.trim_ascii(), b' ')
         .skip(1)
         .filter(|t| !t.is_empty())
     {
         // Modifiers: name=value, where name is ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ).
         if let Some((name, value)) = crate::parse::split_once_byte(term, b'=') {
-            let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            let valid_name = name.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-            if valid_name && !name.contains(':') {
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
+            if valid_name {
                 let slot = if name.eq_ignore_ascii_case("redirect") {
-                    &mut rec.redirect
+                    &mut redirect
                 } else if name.eq_ignore_ascii_case("exp") {
-                    &mut rec.exp
+                    &mut exp
                 } else {
                     continue; // unknown modifiers are ignored (§6)
                 };
@@ -204,7 +260,10 @@ pub fn parse(txt: &str) -> Result<SpfRecord<'_>, ParseError> {
             b'?' => (Qualifier::Neutral, &term[1..]),
             _ => (Qualifier::Pass, term),
         };
-        let name_end = body.find([':', '/']).unwrap_or(body.len());
+        let name_end = body
+            .bytes()
+            .position(|b| b == b':' || b == b'/')
+            .unwrap_or(body.len());
         let (name, rest) = body.split_at(name_end);
         let is = |n: &str| name.eq_ignore_ascii_case(n);
         let m = match () {
@@ -228,9 +287,9 @@ pub fn parse(txt: &str) -> Result<SpfRecord<'_>, ParseError> {
             }
             _ => return Err(err(format!("unknown mechanism `{}`", clip(term)))),
         };
-        rec.directives.push((q, m));
+        each(q, m);
     }
-    Ok(rec)
+    Ok((redirect, exp))
 }
 
 #[cfg(test)]
