@@ -67,8 +67,11 @@ pub(crate) struct ResponseCache {
     ttl: Duration,
     inner: Mutex<Inner>,
     /// Held while an answer is computed, per answer.
-    computing: Mutex<HashMap<(AccountId, View), Arc<tokio::sync::Mutex<()>>>>,
+    computing: Mutex<HashMap<(AccountId, View), ComputeLock>>,
 }
+
+/// Held while one answer is computed.
+type ComputeLock = Arc<tokio::sync::Mutex<()>>;
 
 /// What the cache has for an answer.
 pub(crate) enum Lookup {
@@ -132,7 +135,7 @@ impl ResponseCache {
         }
     }
 
-    fn compute_lock(&self, key: (AccountId, View)) -> Arc<tokio::sync::Mutex<()>> {
+    fn compute_lock(&self, key: (AccountId, View)) -> ComputeLock {
         let mut m = self
             .computing
             .lock()
