@@ -363,6 +363,42 @@ fn serve_and_worker_configuration() {
         .env("NIS2_DB", "env.db"));
     assert!(out.status.success(), "{}", transcript(&out));
     snap("serve_config_precedence", &out, Some(tmp.path()));
+    // NIS2_WORKERS and NIS2_ALLOW_PRIVATE over the file, --workers over both.
+    let config = |extra: &[&str], env: &[(&str, &str)]| -> String {
+        let mut c = nis2();
+        c.args(["serve", "--print-config", "--config"])
+            .arg(&cfg)
+            .args(extra);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = run(&mut c);
+        assert!(out.status.success(), "{}", transcript(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let env = [("NIS2_WORKERS", "7"), ("NIS2_ALLOW_PRIVATE", "true")];
+    let text = config(&[], &env);
+    assert!(
+        text.contains("workers = 7\n") && text.contains("allow_private = true\n"),
+        "{text}"
+    );
+    let text = config(&["--workers", "1"], &env);
+    assert!(text.contains("workers = 1\n"), "{text}");
+    let text = config(&[], &[]);
+    assert!(
+        text.contains("workers = 3\n") && text.contains("allow_private = false\n"),
+        "{text}"
+    );
+    let out = run(nis2()
+        .args(["serve", "--print-config", "--config"])
+        .arg(&cfg)
+        .env("NIS2_WORKERS", "many"));
+    assert_one_line_error(&out);
+    // The file itself from NIS2_CONFIG.
+    let out = run(nis2()
+        .args(["serve", "--print-config"])
+        .env("NIS2_CONFIG", &cfg));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("listen = \"127.0.0.1:7000\""));
     // Unknown keys are errors.
     std::fs::write(&cfg, "listne = \"x\"\n").unwrap();
     let out = run(nis2()

@@ -381,3 +381,52 @@ fn set_mode(p: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
 }
+
+#[test]
+fn long_running_worker_scans_queued_jobs() {
+    let f = Fixture::new();
+    ok(&run(&mut f.cmd(&[
+        "vendor",
+        "add",
+        "weakmail-vendor.test",
+        "--consent",
+    ])));
+    let out = ok(&run(&mut f.cmd(&[
+        "rescan",
+        "weakmail-vendor.test",
+        "--queue",
+    ])));
+    assert!(out.contains("weakmail-vendor.test queued"), "{out}");
+    let mut args = vec!["worker", "--workers", "1"];
+    let flags = f.lab_flags();
+    args.extend(flags.iter().map(String::as_str));
+    let mut worker = f
+        .cmd(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The worker claims the job, scans the vendor and stores the result; it
+    // keeps running after that (until SIGTERM).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let grade = loop {
+        let list: serde_json::Value = serde_json::from_str(&ok(&run(
+            &mut f.cmd(&["vendor", "list", "--format", "json"])
+        )))
+        .unwrap();
+        if let Some(g) = list[0]["current_grade"].as_str() {
+            break g.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker did not scan the queued vendor: {list}"
+        );
+        assert!(worker.try_wait().unwrap().is_none(), "the worker exited");
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    assert_eq!(grade, "C");
+    assert!(worker.try_wait().unwrap().is_none(), "still running");
+    common::terminate(&mut worker);
+    let history = ok(&run(&mut f.cmd(&["history", "weakmail-vendor.test"])));
+    assert_eq!(history.lines().count(), 2, "{history}");
+}
