@@ -11,6 +11,12 @@ NIS2 Article 21(2), and write remediation letters and reports.
 
 Blocking calls (``scan``, ``scan_many``'s iteration, ``assess``, ``evaluate``,
 ``report``) release the GIL. Errors are subclasses of :class:`Nis2Error`.
+
+The ``TypedDict`` s (``Deduction``, ``Bonus``, ``RemediationStep``, ``Tier``,
+``Row``) and the aliases (``Grade``, ``Severity``, ``Observations``, ...) are
+for type checkers only: at run time the values are plain dicts and strings,
+so use them in annotations (with ``from __future__ import annotations`` or
+quoted), not as constructors.
 """
 
 import datetime
@@ -149,7 +155,7 @@ class Finding:
 
     @property
     def check_id(self) -> str:
-        """The catalog id, e.g. ``tls_tls10_enabled``."""
+        """The catalog id, e.g. ``tls.tls10_enabled``."""
     @property
     def status(self) -> Literal["pass", "fail"]: ...
     @property
@@ -407,6 +413,7 @@ def scan(
     group_timeout: Optional[float] = None,
     resolver: Optional[str] = None,
     extra_roots: Optional[str] = None,
+    dnssec_trust_anchors: Optional[str] = None,
     allow_private: bool = False,
     probe_concurrency: int = 4,
     dkim_selectors: Optional[list[str]] = None,
@@ -425,6 +432,9 @@ def scan(
 
     ``resolver`` is a DNS server ``"ip:port"`` (default: the system's);
     ``extra_roots`` PEM certificates to trust besides the web PKI;
+    ``dnssec_trust_anchors`` DNSKEY records (zone-file lines) that DNSSEC
+    validation starts from instead of the IANA root keys (a lab or a
+    private signed zone);
     ``allow_private`` lets the target policy accept private and loopback
     addresses (off by default: :class:`TargetRefused`). Timeouts are seconds.
 
@@ -446,6 +456,7 @@ def scan_async(
     group_timeout: Optional[float] = None,
     resolver: Optional[str] = None,
     extra_roots: Optional[str] = None,
+    dnssec_trust_anchors: Optional[str] = None,
     allow_private: bool = False,
     probe_concurrency: int = 4,
     dkim_selectors: Optional[list[str]] = None,
@@ -469,6 +480,7 @@ def scan_many(
     group_timeout: Optional[float] = None,
     resolver: Optional[str] = None,
     extra_roots: Optional[str] = None,
+    dnssec_trust_anchors: Optional[str] = None,
     allow_private: bool = False,
     probe_concurrency: int = 4,
     dkim_selectors: Optional[list[str]] = None,

@@ -1,38 +1,88 @@
 #!/usr/bin/env bash
-# Builds the Python module `nis2` into a fresh venv and tests it: pytest, and
-# `mypy --strict` of a typed usage file against the hand-written stubs.
+# Builds the Python module `nis2` the way users install it (`pip install
+# ./nis2-py`: PEP 517 through maturin) into a fresh venv and tests it:
+# pytest (engine, scanner against the local lab, GIL release, asyncio,
+# exceptions, the example notebook executed in a Jupyter kernel, mypy --strict
+# and stubtest of the stubs), then the README's one-liner. Any failure, and
+# any skipped test, fails the script.
 #
-#   nis2-py/run-tests.sh            # venv in target/nis2-py-venv (reused if present)
-#   NIS2_PY_VENV=/tmp/v nis2-py/run-tests.sh
-#   NIS2_PY_FEATURES=lab,pdf nis2-py/run-tests.sh   # default: lab (pdf adds a long typst build)
-#   NIS2_PY_PROFILE=debug nis2-py/run-tests.sh      # default: release (what users get)
+#   nis2-py/run-tests.sh                          # features lab,pdf; release build
+#   NIS2_PY_PROFILE=debug nis2-py/run-tests.sh    # dev profile: reuses what `cargo test` built
+#   NIS2_PY_FEATURES=lab nis2-py/run-tests.sh     # without PDF reports (skips the typst build)
+#   NIS2_PY_VENV=/tmp/v nis2-py/run-tests.sh      # default: target/nis2-py-venv (recreated each run)
 #
-# Needs python3 (>= 3.9, with venv) and PyPI for maturin, pytest and mypy.
-# The lab tests also need `openssl` (the scanner's legacy TLS targets).
+# Needs python3 (>= 3.9, with venv), PyPI for the test tools, `openssl` (the
+# lab's legacy TLS targets); nothing else reaches beyond loopback.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-# maturin builds into the workspace's target dir (CARGO_TARGET_DIR if set).
 target="${CARGO_TARGET_DIR:-$root/target}"
 venv="${NIS2_PY_VENV:-$target/nis2-py-venv}"
-features="${NIS2_PY_FEATURES:-lab}"
-profile=(--release)
-[ "${NIS2_PY_PROFILE:-release}" = "debug" ] && profile=()
-# With the lab built in, its tests must run (a missing lab fails instead of skipping).
-case ",$features," in *,lab,*) export NIS2_REQUIRE_LAB=1 ;; esac
+features="${NIS2_PY_FEATURES:-lab,pdf}"
+export NIS2_PY_FEATURES="$features"   # the tests check the build has exactly these
+case ",$features," in
+  *,lab,*) ;;
+  *) echo "run-tests.sh: NIS2_PY_FEATURES must include lab (the tests scan it)" >&2; exit 2 ;;
+esac
+case "${NIS2_PY_PROFILE:-release}" in
+  release) profile=() ;;
+  debug) profile=(--profile dev) ;;
+  *) echo "run-tests.sh: NIS2_PY_PROFILE is release or debug" >&2; exit 2 ;;
+esac
+start=$(date +%s)
+step() { echo "--- nis2-py: $* ($(($(date +%s) - start))s)"; }
 
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
+step "fresh venv at $venv"
+python3 -m venv --clear "$venv"
 py="$venv/bin/python"
-"$py" -m pip install --quiet --upgrade "maturin>=1.16,<2" "pytest>=7" "mypy>=1.10"
-
-# `maturin develop` installs into the active venv.
-export VIRTUAL_ENV="$venv"
+# The venv's tools first (maturin's PEP 517 backend runs the `maturin` binary).
 export PATH="$venv/bin:$PATH"
-(cd "$here" && "$venv/bin/maturin" develop "${profile[@]}" --features "$features" --quiet)
+# Test tools only; nis2 itself requires nothing. nbclient + ipykernel execute the
+# notebook; matplotlib and pandas are what it plots and tabulates with.
+"$py" -m pip install --quiet --disable-pip-version-check \
+  "maturin>=1.16,<2" "pytest>=7" "mypy>=1.10" \
+  nbformat nbclient ipykernel matplotlib pandas
 
+step "pip install ./nis2-py (features: $features; profile: ${NIS2_PY_PROFILE:-release})"
+# The PEP 517 build of `pip install ./nis2-py`, with the features the tests need.
+MATURIN_PEP517_ARGS="--features $features ${profile[*]}" \
+  "$py" -m pip install --quiet --no-build-isolation --disable-pip-version-check "$here"
 "$py" -c 'import nis2, sys; print("nis2", nis2.__version__, "features", nis2.FEATURES, "python", sys.version.split()[0])'
-(cd "$here" && "$py" -m mypy --strict tests/typed_usage.py)
-(cd "$here" && "$py" tests/typed_usage.py >/dev/null)
-(cd "$here" && "$py" -m pytest -q tests)
+
+step "pytest"
+# -p no:cacheprovider: no .pytest_cache in the source tree; -rfEs lists failures and skips.
+(cd "$here" && "$py" -m pytest -p no:cacheprovider -q -rfEs tests)
+
+step "README: pip install ./nis2-py into a fresh venv, then its python -c line"
+# Exactly the README's install (no features), in the chosen profile.
+readme_venv="$venv-readme"
+python3 -m venv --clear "$readme_venv"
+MATURIN_PEP517_ARGS="${profile[*]}" \
+  "$readme_venv/bin/python" -m pip install --quiet --disable-pip-version-check "$here"
+line=$(grep -m1 -o 'python -c "import nis2;[^`]*"' "$here/README.md")
+[ -n "$line" ] || { echo "no python -c line in nis2-py/README.md" >&2; exit 1; }
+out=$(cd "$readme_venv" && PATH="$readme_venv/bin:$PATH" sh -c "$line")
+echo "$out"
+case "$out" in "F 0 ["*) ;; *) echo "unexpected output of the README line" >&2; exit 1 ;; esac
+# A build without features: no lab, and PDF is a clear error, not a crash.
+"$readme_venv/bin/python" - <<'PY'
+import nis2
+assert nis2.FEATURES == [], nis2.FEATURES
+a = nis2.assess(nis2.sample_observations("weak"))
+try:
+    nis2.report(a, "pdf")
+except nis2.ReportUnavailable as e:
+    assert "pdf" in str(e).lower(), e
+else:
+    raise AssertionError("pdf without the pdf feature did not raise ReportUnavailable")
+try:
+    from nis2 import _lab  # noqa: F401
+except ImportError:
+    pass
+else:
+    raise AssertionError("nis2._lab present without the lab feature")
+print("ok: featureless build (no lab, pdf -> ReportUnavailable)")
+PY
+rm -rf "$readme_venv"
+
+step "done"

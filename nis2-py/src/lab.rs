@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::error::{Error, Exc, err};
-use crate::scan::{grade, now, runtime};
+use crate::scan::{block_on, grade, now, runtime};
 use crate::types::Assessment;
 
 fn kind(label: &str) -> PyResult<TargetKind> {
@@ -75,14 +75,15 @@ impl Lab {
     /// `Lab::scan_options` (the port is per target: `https_port=target(kind)[1]`).
     fn scan_options<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         self.with(|l| {
+            let o = l.scan_options();
             let d = PyDict::new(py);
             d.set_item("checks", vec!["tls"])?;
-            d.set_item("resolver", l.dns_addr().to_string())?;
+            set_resolver(&d, &o.resolver)?;
             d.set_item("extra_roots", l.root_ca_pem())?;
-            d.set_item("allow_private", true)?;
-            d.set_item("connect_timeout", 2.0)?;
-            d.set_item("handshake_timeout", 3.0)?;
-            d.set_item("group_timeout", 20.0)?;
+            d.set_item("allow_private", o.policy.allow_private)?;
+            d.set_item("connect_timeout", o.connect_timeout.as_secs_f64())?;
+            d.set_item("handshake_timeout", o.handshake_timeout.as_secs_f64())?;
+            d.set_item("group_timeout", o.scan_timeout.as_secs_f64())?;
             Ok(d)
         })
     }
@@ -105,13 +106,11 @@ impl Lab {
                 .ok_or_else(|| err(Exc::Lab, format!("lab target `{kind}` was not started")))?;
             Ok((l.scan_options(), t.name.clone(), t.addr.port()))
         })?;
-        let result: Result<Assessment, Error> = py.detach(|| {
-            runtime().block_on(async move {
-                let scanner = TlsScanner::new(options)?;
-                let obs = scanner.scan_port(&name, port).await?;
-                grade(obs, now())
-            })
-        });
+        let result: Result<Assessment, Error> = block_on(py, async move {
+            let scanner = TlsScanner::new(options)?;
+            let obs = scanner.scan_port(&name, port).await?;
+            grade(obs, now())
+        })?;
         Ok(result?)
     }
     /// Stops every server (also done when the object is garbage-collected).
@@ -151,6 +150,17 @@ impl Drop for Lab {
             drop(lab);
         }
     }
+}
+
+/// `resolver` (the first name server) and `dnssec_trust_anchors` of Rust resolver options.
+fn set_resolver(d: &Bound<'_, PyDict>, r: &nis2_scanner::ResolverOptions) -> PyResult<()> {
+    if let Some(ns) = r.nameservers.first() {
+        d.set_item("resolver", ns.to_string())?;
+    }
+    if !r.dnssec_trust_anchors.trim().is_empty() {
+        d.set_item("dnssec_trust_anchors", &r.dnssec_trust_anchors)?;
+    }
+    Ok(())
 }
 
 /// Starts the lab (all targets, or the named ones: `good`, `expired`, …).
@@ -233,20 +243,33 @@ impl Vendors {
         Ok(vendor_kind(kind)?.domain())
     }
     /// Keyword arguments for `nis2.scan`: the values of the Rust
-    /// `LabVendors::scanner_options`.
+    /// `LabVendors::scanner_options` (read from it, so the two cannot drift).
     fn scan_options<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         self.with(|l| {
+            let o = l.scanner_options();
             let d = PyDict::new(py);
-            d.set_item("resolver", l.dns_addr().to_string())?;
+            set_resolver(&d, &o.resolver)?;
             d.set_item("extra_roots", l.root_ca_pem())?;
-            d.set_item("allow_private", true)?;
-            d.set_item("https_port", l.https_port())?;
-            d.set_item("http_port", l.http_port())?;
-            d.set_item("dns_port", l.dns_addr().port())?;
-            d.set_item("connect_timeout", 2.0)?;
-            d.set_item("request_timeout", 5.0)?;
-            d.set_item("handshake_timeout", 3.0)?;
-            d.set_item("group_timeout", 15.0)?;
+            d.set_item("allow_private", o.policy.allow_private)?;
+            d.set_item("https_port", o.https_port)?;
+            d.set_item("http_port", o.http_port)?;
+            d.set_item("dns_port", o.dns_port)?;
+            // The effective TLS connect timeout is the smaller of the two.
+            let connect = o.connect_timeout.min(o.tls.connect_timeout);
+            d.set_item("connect_timeout", connect.as_secs_f64())?;
+            d.set_item("request_timeout", o.request_timeout.as_secs_f64())?;
+            d.set_item("handshake_timeout", o.tls.handshake_timeout.as_secs_f64())?;
+            let group = [
+                o.tls_timeout,
+                o.http_timeout,
+                o.dns_timeout,
+                o.email_timeout,
+                o.ports_timeout,
+            ]
+            .into_iter()
+            .max()
+            .unwrap_or_default();
+            d.set_item("group_timeout", group.as_secs_f64())?;
             Ok(d)
         })
     }
@@ -255,13 +278,11 @@ impl Vendors {
     fn rust_scan(&self, py: Python<'_>, kind: &str) -> PyResult<Assessment> {
         let domain = vendor_kind(kind)?.domain();
         let options = self.with(|l| Ok(l.scanner_options()))?;
-        let result: Result<Assessment, Error> = py.detach(|| {
-            runtime().block_on(async move {
-                let scanner = DomainScanner::new(options)?;
-                let obs = scanner.scan(&domain).await?;
-                grade(obs, now())
-            })
-        });
+        let result: Result<Assessment, Error> = block_on(py, async move {
+            let scanner = DomainScanner::new(options)?;
+            let obs = scanner.scan(&domain).await?;
+            grade(obs, now())
+        })?;
         Ok(result?)
     }
     fn stop(&self, py: Python<'_>) -> PyResult<()> {

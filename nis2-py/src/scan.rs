@@ -20,11 +20,36 @@ use crate::types::{Assessment, quoted};
 
 /// The option names `scan`, `scan_many` and `scan_async` take.
 const OPTIONS: &str = "checks, https_port, http_port, dns_port, ports, connect_timeout, request_timeout, \
-                       handshake_timeout, group_timeout, resolver, extra_roots, allow_private, \
-                       probe_concurrency, dkim_selectors, max_redirects";
+                       handshake_timeout, group_timeout, resolver, extra_roots, \
+                       dnssec_trust_anchors, allow_private, probe_concurrency, dkim_selectors, \
+                       max_redirects";
 
 pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
     pyo3_async_runtimes::tokio::get_runtime()
+}
+
+/// Runs `fut` to completion on the shared runtime with the GIL released,
+/// looking every 100 ms for a pending signal: Ctrl-C (or a notebook's
+/// "interrupt kernel") raises `KeyboardInterrupt` at once instead of when
+/// the scan ends; dropping the future stops its scan.
+pub(crate) fn block_on<F>(py: Python<'_>, fut: F) -> PyResult<F::Output>
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    py.detach(|| {
+        runtime().block_on(async {
+            let mut fut = std::pin::pin!(fut);
+            let mut tick = tokio::time::interval(Duration::from_millis(100));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    out = &mut fut => return Ok(out),
+                    _ = tick.tick() => Python::attach(|py| py.check_signals())?,
+                }
+            }
+        })
+    })
 }
 
 /// The current time (the adapter reads the clock; core never does).
@@ -107,9 +132,21 @@ pub(crate) fn options(
     let mut o = ScannerOptions::new();
     let Some(kwargs) = kwargs else { return Ok(o) };
     let mut tls = ScanOptions::new();
+    let mut resolver_options: Option<ResolverOptions> = None;
     for (key, value) in kwargs.iter() {
         let key = key.cast::<PyString>()?.to_cow()?.into_owned();
-        if value.is_none() && matches!(key.as_str(), "resolver" | "extra_roots" | "checks") {
+        if value.is_none()
+            && matches!(
+                key.as_str(),
+                "resolver"
+                    | "extra_roots"
+                    | "checks"
+                    | "dnssec_trust_anchors"
+                    | "group_timeout"
+                    | "ports"
+                    | "dkim_selectors"
+            )
+        {
             continue;
         }
         match key.as_str() {
@@ -118,7 +155,12 @@ pub(crate) fn options(
             "http_port" => o = o.http_port(value.extract()?),
             "dns_port" => o = o.dns_port(value.extract()?),
             "ports" => o = o.exposure_ports(value.extract::<Vec<u16>>()?),
-            "connect_timeout" => o = o.connect_timeout(seconds(&key, &value)?),
+            "connect_timeout" => {
+                // HTTP requests and port probes, and the TLS group's connections.
+                let t = seconds(&key, &value)?;
+                o = o.connect_timeout(t);
+                tls.connect_timeout = t;
+            }
             "request_timeout" => o = o.request_timeout(seconds(&key, &value)?),
             "handshake_timeout" => tls.handshake_timeout = seconds(&key, &value)?,
             "group_timeout" => {
@@ -133,7 +175,20 @@ pub(crate) fn options(
             "allow_private" => o = o.allow_private(value.extract()?),
             "resolver" => {
                 let addr = resolver(&value.extract::<String>()?)?;
-                o = o.resolver(ResolverOptions::default().nameservers([addr]).cache_size(0));
+                // A private resolver is usually a lab whose zone changes per run.
+                let r = resolver_options.take().unwrap_or_default();
+                resolver_options = Some(r.nameservers([addr]).cache_size(0));
+            }
+            "dnssec_trust_anchors" => {
+                let anchors: String = value.extract()?;
+                if anchors.trim().is_empty() {
+                    return Err(Error::Config(
+                        "`dnssec_trust_anchors` holds no DNSKEY record".into(),
+                    )
+                    .into());
+                }
+                let r = resolver_options.take().unwrap_or_default();
+                resolver_options = Some(r.dnssec_trust_anchors(anchors));
             }
             "extra_roots" => {
                 for r in roots(&value.extract::<String>()?)? {
@@ -146,6 +201,9 @@ pub(crate) fn options(
                 )));
             }
         }
+    }
+    if let Some(r) = resolver_options {
+        o = o.resolver(r);
     }
     Ok(o.tls(tls))
 }
@@ -165,7 +223,7 @@ pub(crate) fn scan(
     options: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Assessment> {
     let options = self::options(options, "scan")?;
-    Ok(py.detach(|| runtime().block_on(scan_one(options, domain)))?)
+    Ok(block_on(py, scan_one(options, domain))??)
 }
 
 /// `await nis2.scan_async(domain, **options)`.
@@ -258,7 +316,12 @@ impl ScanIterator {
         slf
     }
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<ScanResult>> {
-        let next = py.detach(|| self.rx.lock().ok().and_then(|mut rx| rx.blocking_recv()));
+        let mut rx = self
+            .rx
+            .lock()
+            .map_err(|_| crate::error::err(crate::error::Exc::Scan, "scan_many lock poisoned"))?;
+        let next = block_on(py, rx.recv())?;
+        drop(rx);
         let Some(r) = next else { return Ok(None) };
         let (assessment, error) = match r.result.map_err(Error::from).and_then(|o| grade(o, now()))
         {

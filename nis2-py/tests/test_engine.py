@@ -2,6 +2,9 @@
 
 import datetime
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -139,6 +142,14 @@ def test_reports_every_text_format(weak: dict) -> None:
         nis2.report(a, "html", "klingon")
 
 
+def test_the_build_has_the_features_asked_for() -> None:
+    # run-tests.sh says which features it built with; the PDF test below takes
+    # the branch of this build (run-tests.sh checks a build without pdf too).
+    asked = os.environ.get("NIS2_PY_FEATURES")
+    assert asked, "run the suite with nis2-py/run-tests.sh (it sets NIS2_PY_FEATURES)"
+    assert sorted(nis2.FEATURES) == sorted(f for f in asked.split(",") if f)
+
+
 def test_pdf_report_is_bytes_or_unavailable(weak: dict) -> None:
     a = nis2.assess(weak, now=NOW)
     if "pdf" in nis2.FEATURES:
@@ -160,12 +171,27 @@ def test_to_rows_feeds_a_dataframe(weak: dict, flawless: dict) -> None:
     assert len({tuple(r) for r in rows}) == 1  # same columns in the same order
     with pytest.raises(TypeError):
         nis2.to_rows([object()])
-    try:
-        import pandas as pd  # optional
-    except ImportError:
-        return
+    # pandas takes the rows as they are (run-tests.sh installs it; nis2 does not need it).
+    import pandas as pd
+
     df = pd.DataFrame(rows)
-    assert list(df["grade"]) == ["F", "A"]
+    assert list(df["grade"]) == ["F", "A"] and df["score"].dtype.kind == "i"
+    assert df.set_index("domain").loc["good.example", "article_21_2h"] == "compliant"
+
+
+def test_nis2_needs_no_pandas() -> None:
+    # Importing and using nis2 loads neither pandas nor numpy, and the installed
+    # distribution requires nothing.
+    code = (
+        "import sys, nis2; "
+        "rows = nis2.to_rows([nis2.assess(nis2.sample_observations('weak'))]); "
+        "assert rows and 'pandas' not in sys.modules and 'numpy' not in sys.modules, sorted(sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    from importlib.metadata import distribution
+
+    required = [r for r in distribution("nis2").requires or [] if "extra ==" not in r]
+    assert required == []
 
 
 def test_invalid_observations() -> None:
@@ -236,3 +262,26 @@ def test_assess_releases_the_gil_on_large_batches(weak: dict) -> None:
     for t in threads:
         t.join()
     assert len(out) == 200 and all(a == expected for a in out)
+
+
+def test_every_result_class_has_its_attributes_and_forms(weak: dict) -> None:
+    a = nis2.assess(weak, now=NOW)
+    assert a.to_row() == nis2.to_rows([a])[0]
+    letter = nis2.letter(a, "fr", date=NOW)
+    d = letter.to_dict()
+    assert d["language"] == "fr" and d["text"] == letter.text == str(letter)
+    assert set(d) == {"language", "direction", "subject", "text", "markdown", "html", "findings"}
+    assert repr(letter).startswith("Letter(language='fr', subject=")
+    check = nis2.catalog()[0]
+    assert repr(check).startswith(f"Check(id='{check.id}'")
+    assert set(check.to_dict()) >= {"id", "group", "title", "tiers", "articles", "annex"}
+    f = a.findings[0]
+    assert repr(f).startswith(f"Finding(check_id='{f.check_id}'") and f == a.findings[0]
+    assert f != object() and a != object()
+    for cls in (nis2.Assessment, nis2.Finding, nis2.Check, nis2.Letter, nis2.ScanResult):
+        with pytest.raises(TypeError):
+            cls()  # made by nis2, not by callers
+    with pytest.raises(AttributeError):
+        a.score = 3  # type: ignore[misc]
+    with pytest.raises(nis2.Nis2Error, match="invalid assessment JSON"):
+        nis2.Assessment.from_json('{"score": 1}')

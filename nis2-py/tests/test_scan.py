@@ -18,13 +18,25 @@ EXPECTED_FAILING = {
 }
 
 
+TIMES = {"assessed_at", "scanned_at", "due", "elapsed", "elapsed_ms"}
+
+
+def without_times(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: without_times(v) for k, v in value.items() if k not in TIMES}
+    if isinstance(value, list):
+        return [without_times(v) for v in value]
+    return value
+
+
 def comparable(a: nis2.Assessment) -> dict[str, Any]:
-    """An assessment without what depends on the moment of the scan."""
-    d = a.to_dict()
-    for key in ("assessed_at", "observations"):
-        d.pop(key)
-    for step in d["remediation_steps"]:
-        step.pop("due")
+    """An assessment with its observations, without what depends on the moment
+    of the scan (times, and the random path the HTTP group asks for to learn
+    the site's "not found" answer)."""
+    d: dict[str, Any] = without_times(a.to_dict())
+    http = (d.get("observations") or {}).get("http") or {}
+    if http.get("not_found_baseline"):
+        http["not_found_baseline"].pop("path")
     return d
 
 
@@ -103,10 +115,11 @@ def test_scan_releases_the_gil(lab: Any, lab_opts: dict[str, Any]) -> None:
     assert a.failing == ["https.unavailable"]
     assert end - start >= 0.9
     during = [x for x in ticks if start <= x <= end]
-    # A thread blocked by the GIL would not tick at all while the scan runs.
-    assert len(during) > 50
+    # A thread blocked by the GIL would not tick at all while the scan runs
+    # (about 200 ticks of 5 ms fit in it; a busy machine gives fewer).
+    assert len(during) > 20, len(during)
     gaps = [b - a for a, b in zip([start, *during], [*during, end])]
-    assert max(gaps) < 0.5, max(gaps)
+    assert max(gaps) < (end - start) / 2, (max(gaps), end - start)
 
 
 def test_scan_many_yields_results_as_they_finish(lab: Any, lab_opts: dict[str, Any]) -> None:
@@ -165,7 +178,8 @@ def test_scan_async(lab: Any, lab_opts: dict[str, Any]) -> None:
 
     done, ticks, err = asyncio.run(main())
     assert [a.failing for a in done] == [[], ["cert.expired"], ["https.unavailable"]]
-    assert ticks > 50  # the loop kept running while the scans were under way
+    assert comparable(done[1]) == comparable(lab.rust_scan("expired"))
+    assert ticks > 20  # the loop kept running while the scans were under way (~100 at rest)
     assert isinstance(err, nis2.TargetRefused)
     with pytest.raises(RuntimeError):
         nis2.scan_async("good.lab.nis2.test")  # no running event loop
@@ -195,10 +209,16 @@ VENDOR_FAILING = {
 
 
 def test_full_scans_of_lab_vendors_same_as_rust_api(vendors: Any) -> None:
-    kinds = ["good", "weakmail", "baresite", "exposed"]
+    from nis2 import _lab  # type: ignore[attr-defined]
+
+    kinds = list(_lab.VENDORS)
+    assert {"good", "weakmail", "baresite", "exposed"} <= set(kinds)
+    assert [v["kind"] for v in vendors.vendors] == kinds
     opts = vendors.scan_options()
+    # The lab's zones are signed: its key reaches the scanner as a trust anchor.
+    assert "DNSKEY" in opts["dnssec_trust_anchors"]
     results = list(nis2.scan_many([vendors.domain(k) for k in kinds], concurrency=4, **opts))
-    assert sorted(r.index for r in results) == [0, 1, 2, 3]
+    assert sorted(r.index for r in results) == list(range(len(kinds)))
     for r in results:
         kind = kinds[r.index]
         a = r.unwrap()
@@ -210,9 +230,51 @@ def test_full_scans_of_lab_vendors_same_as_rust_api(vendors: Any) -> None:
             assert VENDOR_FAILING[kind] <= set(a.failing), (kind, a.failing)
         if kind == "good":
             assert a.grade == "A" and a.failing == []
+            assert "bonus.dnssec_signed" in [b["check_id"] for b in a.bonuses]
         else:
             assert a.failing
     one = nis2.scan(vendors.domain("weakmail"), checks=["email", "dns"], **opts)
     obs = one.observations
     assert obs is not None and obs.get("tls") is None and obs["email"] is not None
     assert one.failing and not [c for c in one.failing if c.split(".")[0] in ("tls", "cert", "http", "https", "exposure")]
+    # Without the lab's trust anchor the signed zone does not validate.
+    opts_no_key = {k: v for k, v in opts.items() if k != "dnssec_trust_anchors"}
+    bare = nis2.scan(vendors.domain("good"), checks=["dns"], **opts_no_key)
+    assert "dns.dnssec_missing" in bare.failing
+    with pytest.raises(nis2.ConfigError, match="dnssec_trust_anchors"):
+        nis2.scan(vendors.domain("good"), **dict(opts, dnssec_trust_anchors="  "))
+    with pytest.raises(nis2.ConfigError, match="trust anchors"):
+        nis2.scan(vendors.domain("good"), **dict(opts, dnssec_trust_anchors="not a DNSKEY"))
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_a_signal_interrupts_a_blocking_scan(lab: Any, lab_opts: dict[str, Any]) -> None:
+    # Ctrl-C in a terminal or "interrupt kernel" in Jupyter is SIGINT; its
+    # handler runs within ~100 ms, not when the scan ends (here 10 s away).
+    import os
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise Interrupted()
+
+    name, port = lab.target("silent")
+    opts = dict(lab_opts, handshake_timeout=10.0, group_timeout=30.0)
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        for call in (
+            lambda: nis2.scan(name, https_port=port, **opts),
+            lambda: next(nis2.scan_many([name], https_port=port, **opts)),
+        ):
+            timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+            start = time.monotonic()
+            timer.start()
+            with pytest.raises(Interrupted):
+                call()
+            took = time.monotonic() - start
+            timer.join()
+            assert took < 5.0, took
+    finally:
+        signal.signal(signal.SIGINT, previous)
