@@ -76,7 +76,15 @@ Examples:
   nis2 rescan --all --queue && nis2 worker --once")]
     Worker(WorkerArgs),
     /// Manage the vendors of the portfolio.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  nis2 vendor add vendor.example --name 'Vendor GmbH' --consent
+  nis2 vendor list --format json
+  nis2 vendor rm vendor.example
+  nis2 vendor list --db postgres://nis2@db/nis2 --account acme"
+    )]
     Vendor(VendorCommand),
     /// Scan the portfolio's vendors now and store the results.
     #[command(after_help = "\
@@ -86,14 +94,36 @@ Examples:
   nis2 rescan --all --queue && nis2 worker --once")]
     Rescan(RescanArgs),
     /// Show a vendor's scan history.
+    #[command(after_help = "\
+Examples:
+  nis2 history vendor.example
+  nis2 history vendor.example --limit 5 --format json")]
     History(HistoryArgs),
     /// Show the portfolio dashboard (vendors, grades, critical risks).
+    #[command(after_help = "\
+Examples:
+  nis2 summary
+  nis2 summary --format json")]
     Summary(SummaryArgs),
     /// Manage API tokens for the HTTP API.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  nis2 token create ci          prints the token once
+  nis2 token list
+  nis2 token revoke 3f1c…-token-id"
+    )]
     Token(TokenCommand),
     /// Manage the account's webhook endpoint.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  NIS2_WEBHOOK_SECRET=… nis2 webhook set https://hooks.example/nis2
+  nis2 webhook show
+  nis2 webhook rm"
+    )]
     Webhook(WebhookCommand),
     /// Write the report of a vendor's latest scan (or of one scan).
     #[command(after_help = "\
