@@ -246,6 +246,65 @@ fn tls_checks(out: &mut Out, tls: &TlsObservations, domain: &str, now: Timestamp
     }
 }
 
+/// `open TCP port(s) N` for each of [`RISKY_PORTS`], in its order.
+const OPEN_PORT_EVIDENCE: [&str; 15] = [
+    "open TCP port(s) 21",
+    "open TCP port(s) 23",
+    "open TCP port(s) 139",
+    "open TCP port(s) 445",
+    "open TCP port(s) 1433",
+    "open TCP port(s) 3306",
+    "open TCP port(s) 3389",
+    "open TCP port(s) 5432",
+    "open TCP port(s) 5900",
+    "open TCP port(s) 5985",
+    "open TCP port(s) 5986",
+    "open TCP port(s) 6379",
+    "open TCP port(s) 9200",
+    "open TCP port(s) 11211",
+    "open TCP port(s) 27017",
+];
+
+/// `max-age=N`; the values sites commonly send are spelled out.
+fn hsts_evidence(max_age: u64) -> Evidence {
+    match max_age {
+        300 => "max-age=300".into(),
+        3600 => "max-age=3600".into(),
+        86_400 => "max-age=86400".into(),
+        604_800 => "max-age=604800".into(),
+        2_592_000 => "max-age=2592000".into(),
+        15_552_000 => "max-age=15552000".into(),
+        15_768_000 => "max-age=15768000".into(),
+        31_536_000 => "max-age=31536000".into(),
+        63_072_000 => "max-age=63072000".into(),
+        n => cat!("max-age=", n.min(i64::MAX as u64) as i64).into(),
+    }
+}
+
+/// `2 name server(s) answering, 2 mail exchanger(s)`; the usual counts are
+/// spelled out.
+fn continuity_evidence(ns: usize, mx: Option<usize>) -> Evidence {
+    let known = match (ns, mx) {
+        (1, None) => "1 name server(s) answering",
+        (2, None) => "2 name server(s) answering",
+        (3, None) => "3 name server(s) answering",
+        (4, None) => "4 name server(s) answering",
+        (1, Some(1)) => "1 name server(s) answering, 1 mail exchanger(s)",
+        (1, Some(2)) => "1 name server(s) answering, 2 mail exchanger(s)",
+        (2, Some(0)) => "2 name server(s) answering, 0 mail exchanger(s)",
+        (2, Some(1)) => "2 name server(s) answering, 1 mail exchanger(s)",
+        (2, Some(2)) => "2 name server(s) answering, 2 mail exchanger(s)",
+        (2, Some(3)) => "2 name server(s) answering, 3 mail exchanger(s)",
+        (3, Some(2)) => "3 name server(s) answering, 2 mail exchanger(s)",
+        (4, Some(2)) => "4 name server(s) answering, 2 mail exchanger(s)",
+        (ns, Some(mx)) => {
+            return cat!(ns, " name server(s) answering, ", mx, " mail exchanger(s)").into();
+        }
+        (ns, None) => return cat!(ns, " name server(s) answering").into(),
+    };
+    known.into()
+}
+
 /// `SPF ends in ?all` and friends.
 fn spf_ends_in(q: spf::Qualifier) -> &'static str {
     match q {
@@ -505,14 +564,16 @@ fn http_checks(out: &mut Out, http: &HttpObservations, now: Timestamp) {
                 );
             } else {
                 let status = x.hops.last().map_or(0, |h| h.status);
-                out.fail(
-                    CheckId::HttpNoHttpsRedirect,
-                    cat!(
+                let ev: Evidence = match status {
+                    200 => "plain HTTP answered 200 without redirecting to HTTPS".into(),
+                    _ => cat!(
                         "plain HTTP answered ",
                         status,
                         " without redirecting to HTTPS"
-                    ),
-                );
+                    )
+                    .into(),
+                };
+                out.fail(CheckId::HttpNoHttpsRedirect, ev);
             }
         }
         _ => out.pass(
@@ -521,24 +582,50 @@ fn http_checks(out: &mut Out, http: &HttpObservations, now: Timestamp) {
         ),
     }
 
-    let all_hops = http
+    // Hop by hop, the Server values first, then X-Powered-By, then
+    // X-AspNet-Version: the first that names a version.
+    let mut disclosed = None;
+    'hops: for h in http
         .plain
         .iter()
         .chain(http.https.iter())
-        .flat_map(|x| x.hops.iter());
-    let disclosed = all_hops
-        .flat_map(|h| {
-            header(h, "server")
-                .chain(header(h, "x-powered-by"))
-                .chain(header(h, "x-aspnet-version"))
-        })
-        .find_map(|v| {
-            headers::disclosed_version(v)
-                .or_else(|| v.bytes().next().filter(u8::is_ascii_digit).map(|_| v))
-        });
+        .flat_map(|x| &x.hops)
+    {
+        for name in ["server", "x-powered-by", "x-aspnet-version"] {
+            for v in header(h, name) {
+                let found = headers::disclosed_version(v)
+                    .or_else(|| v.bytes().next().filter(u8::is_ascii_digit).map(|_| v));
+                if found.is_some() {
+                    disclosed = found;
+                    break 'hops;
+                }
+            }
+        }
+    }
 
     if let Some(final_hop) = http.https.as_ref().and_then(HttpExchange::last) {
-        match first_header(final_hop, "strict-transport-security").map(headers::parse_hsts) {
+        // One pass over the final response's headers: the first of each that
+        // matters, and what the Content-Security-Policy headers say.
+        let (mut hsts, mut xfo, mut xcto, mut referrer) = (None, None, None, None);
+        let (mut csp, mut frame_ancestors) = (false, false);
+        for crate::observations::Header(name, value) in &final_hop.headers {
+            let slot = match name.len() {
+                25 if name.eq_ignore_ascii_case("strict-transport-security") => &mut hsts,
+                23 if name.eq_ignore_ascii_case("content-security-policy") => {
+                    if !value.trim_ascii().is_empty() {
+                        csp = true;
+                        frame_ancestors |= headers::csp_has_frame_ancestors(value);
+                    }
+                    continue;
+                }
+                15 if name.eq_ignore_ascii_case("x-frame-options") => &mut xfo,
+                22 if name.eq_ignore_ascii_case("x-content-type-options") => &mut xcto,
+                15 if name.eq_ignore_ascii_case("referrer-policy") => &mut referrer,
+                _ => continue,
+            };
+            slot.get_or_insert(value.as_str());
+        }
+        match hsts.map(headers::parse_hsts) {
             None => out.fail(
                 CheckId::HttpHstsMissing,
                 "no Strict-Transport-Security header",
@@ -556,7 +643,7 @@ fn http_checks(out: &mut Out, http: &HttpObservations, now: Timestamp) {
                     CheckId::HttpHstsMissing,
                     "Strict-Transport-Security present",
                 );
-                let ev = cat!("max-age=", h.max_age.min(i64::MAX as u64) as i64);
+                let ev = hsts_evidence(h.max_age);
                 out.check_with(
                     CheckId::HttpHstsWeak,
                     h.max_age < headers::HSTS_MIN_MAX_AGE,
@@ -570,33 +657,28 @@ fn http_checks(out: &mut Out, http: &HttpObservations, now: Timestamp) {
                 }
             }
         }
-        let csp: Vec<&str> = header(final_hop, "content-security-policy")
-            .filter(|v| !v.trim_ascii().is_empty())
-            .collect();
         out.check(
             CheckId::HttpCspMissing,
-            csp.is_empty(),
+            !csp,
             "no Content-Security-Policy header",
             "Content-Security-Policy present",
         );
-        let xfo = first_header(final_hop, "x-frame-options").is_some_and(headers::xfo_protects);
-        let fa = csp.iter().any(|v| headers::csp_has_frame_ancestors(v));
+        let xfo = xfo.is_some_and(headers::xfo_protects);
+        let fa = frame_ancestors;
         let ev = match (xfo, fa) {
             (true, _) => "X-Frame-Options set",
             (false, true) => "CSP frame-ancestors set",
             (false, false) => "neither X-Frame-Options nor CSP frame-ancestors",
         };
         out.check(CheckId::HttpFrameProtectionMissing, !(xfo || fa), ev, ev);
-        let nosniff =
-            first_header(final_hop, "x-content-type-options").is_some_and(headers::xcto_is_nosniff);
+        let nosniff = xcto.is_some_and(headers::xcto_is_nosniff);
         out.check(
             CheckId::HttpXctoMissing,
             !nosniff,
             "no X-Content-Type-Options: nosniff",
             "X-Content-Type-Options: nosniff",
         );
-        let rp =
-            first_header(final_hop, "referrer-policy").is_some_and(headers::referrer_policy_valid);
+        let rp = referrer.is_some_and(headers::referrer_policy_valid);
         out.check(
             CheckId::HttpReferrerPolicyMissing,
             !rp,
@@ -604,11 +686,17 @@ fn http_checks(out: &mut Out, http: &HttpObservations, now: Timestamp) {
             "Referrer-Policy set",
         );
 
-        let https_hops = http.https.iter().flat_map(|x| x.hops.iter());
-        let insecure = https_hops
-            .flat_map(|h| header(h, "set-cookie"))
-            .filter_map(|v| headers::parse_set_cookie(v).ok())
-            .find(|c| !(c.secure && c.http_only));
+        let mut insecure = None;
+        'cookies: for h in http.https.iter().flat_map(|x| &x.hops) {
+            for v in header(h, "set-cookie") {
+                if let Ok(c) = headers::parse_set_cookie(v)
+                    && !(c.secure && c.http_only)
+                {
+                    insecure = Some(c);
+                    break 'cookies;
+                }
+            }
+        }
         match insecure {
             Some(c) => {
                 let missing = match (c.secure, c.http_only) {
@@ -803,7 +891,7 @@ fn email_checks(out: &mut Out, e: &EmailObservations) {
     let d = &e.dmarc;
     let parsed = match d.records.as_slice() {
         [] => Err(Cow::Borrowed("no DMARC record")),
-        [one] => dmarc::parse(one).map_err(|e| Cow::Owned(e.to_string())),
+        [one] => dmarc::policy_and_pct(one).map_err(|e| Cow::Owned(e.to_string())),
         more => Err(Cow::Owned(cat!(
             more.len(),
             " DMARC records (must be exactly one)"
@@ -811,16 +899,16 @@ fn email_checks(out: &mut Out, e: &EmailObservations) {
     };
     match parsed {
         Err(ev) => out.fail(CheckId::EmailDmarcMissing, ev),
-        Ok(rec) => {
+        Ok((policy, pct)) => {
             out.pass(CheckId::EmailDmarcMissing, "DMARC record published");
-            let ev: Evidence = match (rec.policy, rec.pct) {
+            let ev: Evidence = match (policy, pct) {
                 (dmarc::Policy::None, 100) => "p=none pct=100".into(),
                 (dmarc::Policy::Quarantine, 100) => "p=quarantine pct=100".into(),
                 (dmarc::Policy::Reject, 100) => "p=reject pct=100".into(),
                 (p, pct) => cat!("p=", p.as_str(), " pct=", pct).into(),
             };
-            out.check_with(CheckId::EmailDmarcWeak, !rec.enforces(), ev);
-            if rec.policy == dmarc::Policy::Reject && rec.pct == 100 {
+            out.check_with(CheckId::EmailDmarcWeak, !dmarc::enforces(policy, pct), ev);
+            if policy == dmarc::Policy::Reject && pct == 100 {
                 out.pass(CheckId::BonusDmarcReject, "DMARC p=reject at pct=100");
             }
         }
@@ -913,10 +1001,7 @@ fn dns_checks(out: &mut Out, dns: &DnsObservations, email: Option<&EmailObservat
             .filter(|m| !m.exchange.trim_end_matches('.').is_empty())
             .count()
     });
-    let ev = match mx {
-        Some(mx) => cat!(ns, " name server(s) answering, ", mx, " mail exchanger(s)"),
-        None => cat!(ns, " name server(s) answering"),
-    };
+    let ev = continuity_evidence(ns, mx);
     out.check_with(
         CheckId::IndicatorContinuity,
         ns < 2 || mx.is_some_and(|m| m == 1),
@@ -974,7 +1059,16 @@ fn port_checks(out: &mut Out, p: &PortObservations) {
         if scanned & (crit_bits | medium_bits) == 0 {
             return;
         }
-        let list = |ports: &[u16]| {
+        let list = |ports: &[u16]| -> Evidence {
+            // One open port (the usual case) is spelled out in a table.
+            let mut one = ports
+                .iter()
+                .filter(|port| open & bits(std::slice::from_ref(port)) != 0);
+            if let (Some(port), None) = (one.next(), one.next())
+                && let Ok(i) = RISKY_PORTS.binary_search(port)
+            {
+                return OPEN_PORT_EVIDENCE[i].into();
+            }
             let mut s = String::with_capacity(40);
             s.push_str("open TCP port(s) ");
             let mut first = true;
@@ -988,7 +1082,7 @@ fn port_checks(out: &mut Out, p: &PortObservations) {
                 first = false;
                 crate::text::push_int(&mut s, i64::from(*port));
             }
-            s
+            s.into()
         };
         if open & crit_bits != 0 {
             out.fail_tier(id, 0, list(crit));
@@ -1006,4 +1100,75 @@ fn port_checks(out: &mut Out, p: &PortObservations) {
         FILE_SHARE_MEDIUM_PORTS,
     );
     group(out, CheckId::ExposureDatabase, DATABASE_PORTS, &[]);
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The spelled-out evidence says exactly what formatting would.
+    #[test]
+    fn static_evidence_equals_the_formatted_text() {
+        for (i, port) in RISKY_PORTS.iter().enumerate() {
+            assert_eq!(OPEN_PORT_EVIDENCE[i], format!("open TCP port(s) {port}"));
+        }
+        for n in [0, 1, 299, 300, 3600, 86_400, 604_800, 2_592_000, 15_552_000]
+            .into_iter()
+            .chain([15_768_000, 31_536_000, 63_072_000, u64::MAX])
+        {
+            let shown = n.min(i64::MAX as u64);
+            assert_eq!(hsts_evidence(n), format!("max-age={shown}"));
+        }
+        for ns in 0..6 {
+            assert_eq!(
+                continuity_evidence(ns, None),
+                format!("{ns} name server(s) answering")
+            );
+            for mx in 0..6 {
+                assert_eq!(
+                    continuity_evidence(ns, Some(mx)),
+                    format!("{ns} name server(s) answering, {mx} mail exchanger(s)")
+                );
+            }
+        }
+        for (alg, name) in [
+            (KeyAlgorithm::Rsa, "RSA"),
+            (KeyAlgorithm::Ec, "ECDSA"),
+            (KeyAlgorithm::Ed25519, "Ed25519"),
+            (KeyAlgorithm::Ed448, "Ed448"),
+            (KeyAlgorithm::Dsa, "DSA"),
+            (KeyAlgorithm::Other, "other"),
+        ] {
+            for bits in [1, 224, 256, 384, 456, 521, 1024, 2048, 3072, 4096, 8192] {
+                assert_eq!(key_evidence(alg, name, bits), format!("{name} {bits} bits"));
+            }
+        }
+        for q in [
+            spf::Qualifier::Pass,
+            spf::Qualifier::Fail,
+            spf::Qualifier::SoftFail,
+            spf::Qualifier::Neutral,
+        ] {
+            assert_eq!(spf_ends_in(q), format!("SPF ends in {}all", q.as_char()));
+        }
+    }
+
+    /// The port groups are bits of `RISKY_PORTS`: it must be sorted (it is
+    /// binary-searched), hold every group's ports and nothing else, and fit
+    /// in the 32-bit masks.
+    #[test]
+    fn risky_ports_are_the_sorted_union_of_the_groups() {
+        assert!(RISKY_PORTS.windows(2).all(|w| w[0] < w[1]));
+        assert!(RISKY_PORTS.len() <= 32);
+        let mut union: Vec<u16> = [
+            REMOTE_ADMIN_PORTS,
+            FILE_SHARE_CRITICAL_PORTS,
+            FILE_SHARE_MEDIUM_PORTS,
+            DATABASE_PORTS,
+        ]
+        .concat();
+        union.sort_unstable();
+        assert_eq!(union, RISKY_PORTS);
+    }
 }

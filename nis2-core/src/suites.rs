@@ -117,58 +117,63 @@ pub fn classify(name: &str) -> Option<SuiteClass> {
     let (mut null, mut export, mut anon, mut rc4, mut des) = (false, false, false, false, false);
     let (mut cbc, mut aead, mut chacha) = (false, false, false);
     let rest = &name.as_bytes()[4..];
-    // Each word is packed while it is scanned: its first eight bytes,
-    // little-endian (see `is`), and its length.
-    let (mut len, mut k) = (0usize, 0u64);
-    for i in 0..=rest.len() {
-        match rest.get(i) {
-            Some(b'_') | None => {}
-            Some(c) => {
-                if len < 8 {
-                    k |= u64::from(*c) << (8 * len);
-                }
-                len += 1;
-                continue;
-            }
-        }
-        // A word ends at `i`: judge it.
+    let mut judge = |len: usize, k: u64, word: &[u8]| {
         if len == 4 && is(k, WITH) {
             in_kex = false;
             saw_with = true;
-        } else {
-            if in_kex && kex_len == 0 {
-                (kex_len, kex) = (len, k);
-            }
-            // Dispatch on length first: most words match no pattern at all.
-            match len {
-                3 => {
-                    rc4 |= is(k, RC4);
-                    des |= is(k, DES);
-                    cbc |= is(k, CBC);
-                    aead |= is(k, GCM) || is(k, CCM);
-                }
-                4 => {
-                    null |= is(k, NULL);
-                    anon |= is(k, ANON);
-                    des |= is(k, TDES);
-                    aead |= is(k, CCM8);
-                }
-                5 => {
-                    export |= is(k, DES40);
-                    des |= is(k, DES40);
-                    cbc |= is(k, CBC40);
-                }
-                6 => export |= is(k, EXPORT),
-                8 => {
-                    chacha |= is(k, CHACHA20);
-                    aead |= chacha && is(k, POLY1305);
-                }
-                10 => export |= rest[i - 10..i].eq_ignore_ascii_case(b"EXPORT1024"),
-                _ => {}
-            }
+            return;
         }
-        (len, k) = (0, 0);
+        if in_kex && kex_len == 0 {
+            (kex_len, kex) = (len, k);
+        }
+        // Dispatch on length first: most words match no pattern at all.
+        match len {
+            3 => {
+                rc4 |= is(k, RC4);
+                des |= is(k, DES);
+                cbc |= is(k, CBC);
+                aead |= is(k, GCM) || is(k, CCM);
+            }
+            4 => {
+                null |= is(k, NULL);
+                anon |= is(k, ANON);
+                des |= is(k, TDES);
+                aead |= is(k, CCM8);
+            }
+            5 => {
+                export |= is(k, DES40);
+                des |= is(k, DES40);
+                cbc |= is(k, CBC40);
+            }
+            6 => export |= is(k, EXPORT),
+            8 => {
+                chacha |= is(k, CHACHA20);
+                aead |= chacha && is(k, POLY1305);
+            }
+            10 => export |= word.eq_ignore_ascii_case(b"EXPORT1024"),
+            _ => {}
+        }
+    };
+    // Each word is packed while it is scanned: every byte is shifted in
+    // from the top, so after `len` bytes the last min(len, 8) of them sit in
+    // the top bytes of `k`; aligned down they are the word's bytes,
+    // little-endian, zero-padded (see `is`) whenever len <= 8.
+    let aligned = |len: usize, k: u64| match len {
+        0 => 0,
+        1..8 => k >> (64 - 8 * len),
+        _ => k,
+    };
+    let (mut start, mut len, mut k) = (0usize, 0usize, 0u64);
+    for (i, &c) in rest.iter().enumerate() {
+        if c == b'_' {
+            judge(len, aligned(len, k), &rest[start..i]);
+            (start, len, k) = (i + 1, 0, 0);
+        } else {
+            k = (k >> 8) | (u64::from(c) << 56);
+            len += 1;
+        }
     }
+    judge(len, aligned(len, k), &rest[start..]);
     // Only a name with `WITH` carries a key exchange; anonymous is a kex word.
     let anon = anon && saw_with;
     let weakness = if null {

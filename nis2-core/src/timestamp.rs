@@ -4,75 +4,243 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use time::format_description::well_known::Rfc3339;
-use time::{Duration, OffsetDateTime, UtcOffset};
+use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// A point in time, always held in UTC.
 ///
 /// Core never reads the clock: callers pass `now` in (see [`crate::Clock`]).
 /// The JSON form is an RFC 3339 string; a malformed one is a deserialization
 /// error naming the bad value, never a panic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(OffsetDateTime);
+///
+/// Held as whole seconds since the Unix epoch and nanoseconds, within the
+/// range of the `time` crate: comparing, subtracting and adding days are
+/// then plain integer operations (they are on the hot path of `evaluate`
+/// and `assess`), and `time` is used only to parse unusual RFC 3339 forms
+/// and to hand values to adapters.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    /// Seconds since 1970-01-01T00:00:00Z, in `MIN_SECS..=MAX_SECS`.
+    secs: i64,
+    /// Nanoseconds within the second, below 1e9.
+    nanos: u32,
+}
+
+/// The earliest and latest whole second `time` can represent.
+const MIN_SECS: i64 = PrimitiveDateTime::MIN.assume_utc().unix_timestamp();
+const MAX_SECS: i64 = PrimitiveDateTime::MAX.assume_utc().unix_timestamp();
+const NANOS_PER_SEC: i128 = 1_000_000_000;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// `days_from_civil`).
+const fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day number since 1970-01-01 (H. Hinnant's `civil_from_days`).
+const fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    (y, m, d)
+}
+
+fn is_leap(y: i64) -> bool {
+    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
 
 impl Timestamp {
     /// The Unix epoch.
-    pub const UNIX_EPOCH: Timestamp = Timestamp(OffsetDateTime::UNIX_EPOCH);
+    pub const UNIX_EPOCH: Timestamp = Timestamp { secs: 0, nanos: 0 };
 
     /// From whole seconds since the Unix epoch; `None` when out of range.
     pub fn from_unix(seconds: i64) -> Option<Self> {
-        OffsetDateTime::from_unix_timestamp(seconds).ok().map(Self)
+        (MIN_SECS..=MAX_SECS).contains(&seconds).then_some(Self {
+            secs: seconds,
+            nanos: 0,
+        })
     }
 
     /// Whole seconds since the Unix epoch.
     pub fn unix(self) -> i64 {
-        self.0.unix_timestamp()
+        self.secs
     }
 
     /// Parses an RFC 3339 string (any offset; converted to UTC).
     pub fn parse(s: &str) -> Result<Self, crate::Error> {
-        OffsetDateTime::parse(s, &Rfc3339)
-            .map(|t| Self(t.to_offset(UtcOffset::UTC)))
-            .map_err(|e| crate::Error::InvalidTimestamp {
-                value: s.chars().take(64).collect(),
-                reason: e.to_string(),
+        if let Some(t) = Self::parse_plain_utc(s.as_bytes()) {
+            return Ok(t);
+        }
+        let bad = |reason: String| crate::Error::InvalidTimestamp {
+            value: s.chars().take(64).collect(),
+            reason,
+        };
+        let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| bad(e.to_string()))?;
+        // `9999-12-31T23:59:59-01:00` parses, but is after the last
+        // representable instant once in UTC.
+        Self::in_range(t).ok_or_else(|| bad("outside the representable range once in UTC".into()))
+    }
+
+    /// `t` in UTC, when that is within the representable range.
+    fn in_range(t: OffsetDateTime) -> Option<Self> {
+        (MIN_SECS..=MAX_SECS)
+            .contains(&t.unix_timestamp())
+            .then(|| Self {
+                secs: t.unix_timestamp(),
+                nanos: t.nanosecond(),
             })
+    }
+
+    /// The common form `YYYY-MM-DDTHH:MM:SSZ`, read without the general
+    /// parser; `None` for anything else (which the general parser then
+    /// reads, or rejects with its message).
+    fn parse_plain_utc(b: &[u8]) -> Option<Self> {
+        if b.len() != 20
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || b[10] != b'T'
+            || b[13] != b':'
+            || b[16] != b':'
+            || b[19] != b'Z'
+        {
+            return None;
+        }
+        const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+        if !DIGITS.iter().all(|&i| b[i].is_ascii_digit()) {
+            return None;
+        }
+        let d = |i: usize| u32::from(b[i] - b'0');
+        let two = |i: usize| d(i) * 10 + d(i + 1);
+        let y = two(0) * 100 + two(2);
+        let (mo, d, h, mi, sec) = (two(5), two(8), two(11), two(14), two(17));
+        let y = i64::from(y);
+        if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) {
+            return None;
+        }
+        // A leap second (60) is left to the general parser.
+        if h > 23 || mi > 59 || sec > 59 {
+            return None;
+        }
+        let secs = days_from_civil(y, mo, d) * 86_400
+            + i64::from(h) * 3600
+            + i64::from(mi) * 60
+            + i64::from(sec);
+        Some(Self { secs, nanos: 0 })
     }
 
     /// The same instant truncated to whole seconds (the seed API's precision).
     pub fn trunc_seconds(self) -> Self {
-        Self(self.0.replace_nanosecond(0).unwrap_or(self.0))
+        Self {
+            secs: self.secs,
+            nanos: 0,
+        }
     }
 
     /// This instant plus `days` days (saturating at the representable range).
     pub fn plus_days(self, days: i64) -> Self {
-        Self(self.0.saturating_add(Duration::days(days)))
+        let secs = self.secs.saturating_add(days.saturating_mul(86_400));
+        if secs > MAX_SECS {
+            Self {
+                secs: MAX_SECS,
+                nanos: 999_999_999,
+            }
+        } else if secs < MIN_SECS {
+            Self {
+                secs: MIN_SECS,
+                nanos: 0,
+            }
+        } else {
+            Self { secs, ..self }
+        }
     }
 
     /// Whole days from `self` until `later` (negative when `later` is earlier),
     /// rounded towards negative infinity.
     pub fn days_until(self, later: Timestamp) -> i64 {
-        (later.0 - self.0).whole_seconds().div_euclid(86_400)
+        self.seconds_until(later).div_euclid(86_400)
     }
 
-    /// Seconds from `self` until `later` (negative when `later` is earlier).
+    /// Seconds from `self` until `later` (negative when `later` is earlier),
+    /// rounded towards zero.
     pub fn seconds_until(self, later: Timestamp) -> i64 {
-        (later.0 - self.0).whole_seconds()
+        // Within the range neither difference can overflow. The exact
+        // difference is `secs + nanos / 1e9` with |nanos| < 1e9; truncate it.
+        let secs = later.secs - self.secs;
+        let nanos = i64::from(later.nanos) - i64::from(self.nanos);
+        if secs > 0 && nanos < 0 {
+            secs - 1
+        } else if secs < 0 && nanos > 0 {
+            secs + 1
+        } else {
+            secs
+        }
     }
 
     /// The calendar date, `YYYY-MM-DD`.
     pub fn date(self) -> time::Date {
-        self.0.date()
+        self.into_inner().date()
     }
 
     /// The underlying `time` value, for adapters that store it.
     pub fn into_inner(self) -> OffsetDateTime {
-        self.0
+        let nanos = i128::from(self.secs) * NANOS_PER_SEC + i128::from(self.nanos);
+        // Always in range: every constructor keeps `secs` within it.
+        OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// Year, month, day, hour, minute, second.
+    fn civil(self) -> (i64, u32, u32, u32, u32, u32) {
+        let days = self.secs.div_euclid(86_400);
+        let sod = self.secs.rem_euclid(86_400) as u32;
+        let (y, m, d) = civil_from_days(days);
+        (y, m, d, sod / 3600, sod / 60 % 60, sod % 60)
     }
 }
 
 impl From<OffsetDateTime> for Timestamp {
+    /// The same instant in UTC; one that UTC cannot represent (the last
+    /// hours of year 9999 at a negative offset, the first of year -9999 at a
+    /// positive one) saturates to the first or last representable instant.
     fn from(t: OffsetDateTime) -> Self {
-        Self(t.to_offset(UtcOffset::UTC))
+        match Self::in_range(t) {
+            Some(ts) => ts,
+            None if t.unix_timestamp() > MAX_SECS => Self {
+                secs: MAX_SECS,
+                nanos: 999_999_999,
+            },
+            None => Self {
+                secs: MIN_SECS,
+                nanos: 0,
+            },
+        }
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Timestamp")
+            .field(&self.into_inner())
+            .finish()
     }
 }
 
@@ -80,8 +248,8 @@ impl Timestamp {
     /// Appends the RFC 3339 form to `out` (see `Display`).
     pub(crate) fn push_to(self, out: &mut String) {
         use std::fmt::Write as _;
-        let t = self.0;
-        if (0..=9999).contains(&t.year()) && t.nanosecond() == 0 {
+        let (y, ..) = self.civil();
+        if (0..=9999).contains(&y) && self.nanos == 0 {
             let buf = self.digits();
             out.push_str(std::str::from_utf8(&buf).unwrap_or("?"));
         } else {
@@ -90,7 +258,7 @@ impl Timestamp {
     }
 
     fn digits(self) -> [u8; 20] {
-        let t = self.0;
+        let (y, mo, d, h, mi, s) = self.civil();
         let mut buf = [0u8; 20];
         let mut put = |at: usize, v: u32, width: usize| {
             let mut v = v;
@@ -99,12 +267,12 @@ impl Timestamp {
                 v /= 10;
             }
         };
-        put(0, t.year().clamp(0, 9999) as u32, 4);
-        put(5, u32::from(u8::from(t.month())), 2);
-        put(8, u32::from(t.day()), 2);
-        put(11, u32::from(t.hour()), 2);
-        put(14, u32::from(t.minute()), 2);
-        put(17, u32::from(t.second()), 2);
+        put(0, y.clamp(0, 9999) as u32, 4);
+        put(5, mo, 2);
+        put(8, d, 2);
+        put(11, h, 2);
+        put(14, mi, 2);
+        put(17, s, 2);
         buf[4] = b'-';
         buf[7] = b'-';
         buf[10] = b'T';
@@ -119,19 +287,17 @@ impl fmt::Display for Timestamp {
     /// RFC 3339 in UTC (`2026-06-27T10:00:00Z`, with a fraction only when
     /// there is one). Written by hand: it is on the hot path of evaluation.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = self.0;
-        let year = t.year();
+        let (year, ..) = self.civil();
         if !(0..=9999).contains(&year) {
             // Not representable in RFC 3339.
-            return write!(f, "{}", t.unix_timestamp());
+            return write!(f, "{}", self.secs);
         }
         let buf = self.digits();
         let text = std::str::from_utf8(&buf).map_err(|_| fmt::Error)?;
-        let nanos = t.nanosecond();
-        if nanos == 0 {
+        if self.nanos == 0 {
             f.write_str(text)
         } else {
-            let mut frac = format!("{nanos:09}");
+            let mut frac = format!("{:09}", self.nanos);
             while frac.ends_with('0') {
                 frac.pop();
             }
@@ -142,7 +308,7 @@ impl fmt::Display for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if !(0..=9999).contains(&self.0.year()) {
+        if !(0..=9999).contains(&self.civil().0) {
             return Err(serde::ser::Error::custom(
                 "timestamp outside the years 0-9999 is not representable in RFC 3339",
             ));
@@ -180,7 +346,7 @@ mod tests {
             "0001-01-01T00:00:00.000000001Z",
         ] {
             let t = Timestamp::parse(s).unwrap();
-            assert_eq!(t.to_string(), t.0.format(&Rfc3339).unwrap());
+            assert_eq!(t.to_string(), t.into_inner().format(&Rfc3339).unwrap());
             assert_eq!(t.to_string(), s);
         }
     }
@@ -197,6 +363,136 @@ mod tests {
             let err = Timestamp::parse(bad).unwrap_err();
             assert!(err.to_string().contains("timestamp"), "{err}");
             assert!(serde_json::from_str::<Timestamp>(&format!("\"{bad}\"")).is_err());
+        }
+    }
+
+    /// The hand-written calendar agrees with `time` on every day of the
+    /// supported range that the tests step through, and the fast parser
+    /// agrees with `time`'s parser.
+    #[test]
+    fn calendar_agrees_with_the_time_crate() {
+        let mut secs = MIN_SECS;
+        while secs <= MAX_SECS {
+            let t = Timestamp::from_unix(secs).unwrap();
+            let odt = OffsetDateTime::from_unix_timestamp(secs).unwrap();
+            assert_eq!(t.into_inner(), odt);
+            let (y, m, d, h, mi, s) = t.civil();
+            assert_eq!(
+                (y, m, d, h, mi, s),
+                (
+                    i64::from(odt.year()),
+                    u32::from(u8::from(odt.month())),
+                    u32::from(odt.day()),
+                    u32::from(odt.hour()),
+                    u32::from(odt.minute()),
+                    u32::from(odt.second())
+                ),
+                "{secs}"
+            );
+            if (0..=9999).contains(&y) {
+                let text = t.to_string();
+                assert_eq!(text, odt.format(&Rfc3339).unwrap());
+                assert_eq!(Timestamp::parse_plain_utc(text.as_bytes()), Some(t));
+            }
+            secs += 86_400 * 13 + 3_607;
+        }
+        for s in [
+            "2024-02-29T00:00:00Z",
+            "2000-02-29T23:59:59Z",
+            "1900-02-28T12:00:00Z",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            let fast = Timestamp::parse_plain_utc(s.as_bytes()).unwrap();
+            let slow = Timestamp::from(OffsetDateTime::parse(s, &Rfc3339).unwrap());
+            assert_eq!(fast, slow, "{s}");
+        }
+        // Left to the general parser (which accepts or rejects them itself).
+        for s in [
+            "2023-02-29T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "2026-06-27T24:00:00Z",
+            "2026-06-27T10:60:00Z",
+            "2016-12-31T23:59:60Z",
+            "2026-06-27t10:00:00z",
+            "2026-06-27T10:00:00+00:00",
+            "2026-6-27T10:00:00Z",
+            "+026-06-27T10:00:00Z",
+        ] {
+            assert_eq!(Timestamp::parse_plain_utc(s.as_bytes()), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn out_of_range_once_in_utc_is_an_error_not_a_panic() {
+        let e = Timestamp::parse("9999-12-31T23:59:59-01:00").unwrap_err();
+        assert!(e.to_string().contains("range"), "{e}");
+        assert!(Timestamp::parse("9999-12-31T22:59:59-01:00").is_ok());
+        let late = OffsetDateTime::parse("9999-12-31T23:59:59-01:00", &Rfc3339).unwrap();
+        assert_eq!(
+            Timestamp::from(late).into_inner(),
+            PrimitiveDateTime::MAX.assume_utc()
+        );
+        assert_eq!(Timestamp::from_unix(MAX_SECS + 1), None);
+        assert_eq!(Timestamp::from_unix(MIN_SECS - 1), None);
+    }
+
+    #[test]
+    fn plus_days_saturates_like_the_time_crate() {
+        let t = Timestamp::parse("2026-06-27T10:00:00.25Z").unwrap();
+        for days in [
+            0,
+            1,
+            -1,
+            365,
+            -100_000,
+            5_000_000,
+            -5_000_000,
+            i64::MAX / 86_400,
+        ] {
+            assert_eq!(
+                t.plus_days(days).into_inner(),
+                t.into_inner().saturating_add(time::Duration::days(days)),
+                "{days}"
+            );
+        }
+        // Beyond what `time::Duration::days` can even build: still no panic.
+        assert_eq!(t.plus_days(i64::MAX), t.plus_days(5_000_000));
+        assert_eq!(t.plus_days(i64::MIN), t.plus_days(-5_000_000));
+        let a = Timestamp::parse("2026-06-27T10:00:00.75Z").unwrap();
+        let b = Timestamp::parse("2026-06-27T10:00:02.25Z").unwrap();
+        assert_eq!(a.seconds_until(b), 1);
+        assert_eq!(b.seconds_until(a), -1);
+        assert_eq!(b.days_until(a), -1);
+        assert_eq!(
+            format!("{a:?}"),
+            "Timestamp(2026-06-27 10:00:00.75 +00:00:00)"
+        );
+    }
+
+    #[test]
+    fn differences_truncate_like_the_time_crate() {
+        let base = OffsetDateTime::from_unix_timestamp(1_782_554_400).unwrap();
+        let at = |secs: i64, nanos: u32| {
+            (base + time::Duration::seconds(secs))
+                .replace_nanosecond(nanos)
+                .unwrap()
+        };
+        for s1 in [-200_000, -86_401, -1, 0, 1, 86_399, 86_400, 3_000_000] {
+            for n1 in [0, 1, 500_000_000, 999_999_999] {
+                for s2 in [-86_400, -2, 0, 2, 86_400, 172_801] {
+                    for n2 in [0, 250_000_000, 999_999_999] {
+                        let (a, b) = (at(s1, n1), at(s2, n2));
+                        let (ta, tb) = (Timestamp::from(a), Timestamp::from(b));
+                        assert_eq!(ta.seconds_until(tb), (b - a).whole_seconds());
+                        assert_eq!(
+                            ta.days_until(tb),
+                            (b - a).whole_seconds().div_euclid(86_400)
+                        );
+                        assert_eq!(ta.cmp(&tb), a.cmp(&b));
+                    }
+                }
+            }
         }
     }
 

@@ -46,8 +46,13 @@ pub struct DmarcRecord<'a> {
 impl DmarcRecord<'_> {
     /// Whether the policy enforces on every message: `quarantine` or `reject` at pct=100.
     pub fn enforces(&self) -> bool {
-        self.policy != Policy::None && self.pct == 100
+        enforces(self.policy, self.pct)
     }
+}
+
+/// Same as [`DmarcRecord::enforces`], from the two values.
+pub(crate) fn enforces(policy: Policy, pct: u8) -> bool {
+    policy != Policy::None && pct == 100
 }
 
 /// Whether a TXT record is a DMARC record (starts with `v=DMARC1`).
@@ -65,14 +70,55 @@ fn err(reason: impl Into<String>) -> ParseError {
 
 /// Parses one DMARC record.
 pub fn parse(txt: &str) -> Result<DmarcRecord<'_>, ParseError> {
+    let mut rua = Vec::new();
+    let (policy, subdomain_policy, pct) = visit(txt, |uri| rua.push(uri))?;
+    Ok(DmarcRecord {
+        policy,
+        subdomain_policy,
+        pct,
+        rua,
+    })
+}
+
+/// Parses as [`parse`] does (same errors) and returns the policy and `pct`,
+/// without collecting the reporting addresses.
+pub(crate) fn policy_and_pct(txt: &str) -> Result<(Policy, u8), ParseError> {
+    visit(txt, |_| {}).map(|(p, _, pct)| (p, pct))
+}
+
+/// The tags `parse` knows, by position; the position is the tag's bit in
+/// the set of tags seen.
+const TAGS: [&str; 8] = ["p", "sp", "pct", "rua", "ruf", "adkim", "aspf", "fo"];
+
+/// Which of [`TAGS`] `k` is (ASCII case-insensitive), by length first.
+fn tag_index(k: &str) -> Option<usize> {
+    let candidates: &[usize] = match k.len() {
+        1 => &[0],
+        2 => &[1, 7],
+        3 => &[2, 3, 4],
+        4 => &[6],
+        5 => &[5],
+        _ => &[],
+    };
+    candidates
+        .iter()
+        .copied()
+        .find(|i| k.eq_ignore_ascii_case(TAGS[*i]))
+}
+
+/// Reads the tags, handing each `rua` address to `each_rua`; returns the
+/// policy, the subdomain policy and `pct`.
+fn visit<'a>(
+    txt: &'a str,
+    mut each_rua: impl FnMut(&'a str),
+) -> Result<(Policy, Option<Policy>, u8), ParseError> {
     if !is_dmarc(txt) {
         return Err(err("does not start with `v=DMARC1`"));
     }
     let mut policy = None;
     let mut sp = None;
     let mut pct = None;
-    let mut rua = Vec::new();
-    // Tags seen so far, for the known tags whose repetition matters.
+    let mut rua = 0usize;
     let mut seen = 0u8;
     for (i, part) in crate::parse::split_at_byte(txt, b';').enumerate().skip(1) {
         let part = part.trim_ascii();
@@ -83,54 +129,44 @@ pub fn parse(txt: &str) -> Result<DmarcRecord<'_>, ParseError> {
             return Err(err(format!("tag {i} `{}` has no `=`", clip(part))));
         };
         let (k, v) = (k.trim_ascii(), v.trim_ascii());
-        let bit = ["p", "sp", "pct", "rua", "ruf", "adkim", "aspf", "fo"]
-            .iter()
-            .position(|t| k.eq_ignore_ascii_case(t))
-            .map_or(0, |i| 1u8 << i);
+        let tag = tag_index(k);
+        let bit = tag.map_or(0, |i| 1u8 << i);
         if seen & bit != 0 {
             return Err(err(format!("tag `{}` appears twice", clip(k))));
         }
         seen |= bit;
-        match () {
-            _ if k.eq_ignore_ascii_case("p") => {
+        match tag {
+            Some(0) => {
                 policy = Some(
                     Policy::parse(v)
                         .ok_or_else(|| err(format!("unknown policy `p={}`", clip(v))))?,
                 );
             }
-            _ if k.eq_ignore_ascii_case("sp") => {
+            Some(1) => {
                 sp = Some(
                     Policy::parse(v)
                         .ok_or_else(|| err(format!("unknown policy `sp={}`", clip(v))))?,
                 )
             }
-            _ if k.eq_ignore_ascii_case("pct") => {
+            Some(2) => {
                 let n = v.parse::<u8>().ok().filter(|n| *n <= 100);
                 pct = Some(n.ok_or_else(|| err(format!("`pct={}` is not 0-100", clip(v))))?);
             }
-            _ if k.eq_ignore_ascii_case("rua") => {
-                rua = v
-                    .split(',')
-                    .map(str::trim_ascii)
-                    .filter(|s| !s.is_empty())
-                    .collect()
+            Some(3) => {
+                for uri in v.split(',').map(str::trim_ascii).filter(|s| !s.is_empty()) {
+                    rua += 1;
+                    each_rua(uri);
+                }
             }
-            // Other tags (ruf, adkim, aspf, fo, rf, ri, and future ones) do not affect the rating.
             _ => {}
         }
     }
-    // RFC 7489 §6.6.3: a record with rua but no valid p is treated as p=none.
     let policy = match policy {
         Some(p) => p,
-        None if !rua.is_empty() => Policy::None,
+        None if rua > 0 => Policy::None,
         None => return Err(err("no `p=` policy tag")),
     };
-    Ok(DmarcRecord {
-        policy,
-        subdomain_policy: sp,
-        pct: pct.unwrap_or(100),
-        rua,
-    })
+    Ok((policy, sp, pct.unwrap_or(100)))
 }
 
 #[cfg(test)]

@@ -48,11 +48,18 @@ fn visit<'a>(body: &'a str, mut contact: impl FnMut(&'a str)) -> Result<Timestam
     let mut in_signature = false;
     for (n, raw) in crate::parse::lines(body).enumerate() {
         let line = raw.trim_ascii();
-        if line.starts_with("-----BEGIN PGP SIGNATURE") {
+        // Comments, blank lines and the OpenPGP armour; the first byte tells
+        // most lines apart without comparing whole prefixes.
+        let (skip, dashes) = match line.as_bytes().first() {
+            None | Some(b'#') => (true, false),
+            Some(b'-') if line.starts_with("-----") => (true, true),
+            _ => (in_signature, false),
+        };
+        if dashes && line[5..].starts_with("BEGIN PGP SIGNATURE") {
             in_signature = true;
         }
-        if in_signature || line.is_empty() || line.starts_with('#') || line.starts_with("-----") {
-            if line.starts_with("-----END PGP SIGNATURE") {
+        if skip || in_signature {
+            if dashes && line[5..].starts_with("END PGP SIGNATURE") {
                 in_signature = false;
             }
             continue;

@@ -123,12 +123,19 @@ fn err(reason: impl Into<String>) -> ParseError {
 
 fn domain_spec<'a>(s: &'a str, term: &str) -> Result<&'a str, ParseError> {
     // ASCII text (the usual case) needs no decoding: every ASCII whitespace
-    // character other than the space is a control character.
-    let bad_char = if s.is_ascii() {
-        s.bytes().any(|b| b == b' ' || b.is_ascii_control())
-    } else {
-        s.chars().any(|c| c.is_whitespace() || c.is_control())
-    };
+    // character other than the space is a control character. Text with
+    // other characters is checked by character.
+    let mut bad_char = false;
+    for &b in s.as_bytes() {
+        if !b.is_ascii() {
+            bad_char = s.chars().any(|c| c.is_whitespace() || c.is_control());
+            break;
+        }
+        if b == b' ' || b.is_ascii_control() {
+            bad_char = true;
+            break;
+        }
+    }
     if s.is_empty() || s.len() > 253 || bad_char {
         return Err(err(format!("bad domain in `{}`", clip(term))));
     }
@@ -232,8 +239,14 @@ fn visit<'a>(
         .skip(1)
         .filter(|t| !t.is_empty())
     {
+        // The first `=`, `:` or `/` ends a modifier's or a mechanism's name.
+        let split = term.bytes().position(|b| matches!(b, b'=' | b':' | b'/'));
         // Modifiers: name=value, where name is ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ).
-        if let Some((name, value)) = crate::parse::split_once_byte(term, b'=') {
+        // (A name with `:` or `/` before the `=` is no modifier name.)
+        if let Some(i) = split
+            && term.as_bytes()[i] == b'='
+        {
+            let (name, value) = (&term[..i], &term[i + 1..]);
             let valid_name = name.bytes().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && name
                     .bytes()
@@ -253,17 +266,23 @@ fn visit<'a>(
                 continue;
             }
         }
-        let (q, body) = match term.as_bytes()[0] {
-            b'+' => (Qualifier::Pass, &term[1..]),
-            b'-' => (Qualifier::Fail, &term[1..]),
-            b'~' => (Qualifier::SoftFail, &term[1..]),
-            b'?' => (Qualifier::Neutral, &term[1..]),
-            _ => (Qualifier::Pass, term),
+        let (q, skip) = match term.as_bytes()[0] {
+            b'+' => (Qualifier::Pass, 1),
+            b'-' => (Qualifier::Fail, 1),
+            b'~' => (Qualifier::SoftFail, 1),
+            b'?' => (Qualifier::Neutral, 1),
+            _ => (Qualifier::Pass, 0),
         };
-        let name_end = body
-            .bytes()
-            .position(|b| b == b':' || b == b'/')
-            .unwrap_or(body.len());
+        let body = &term[skip..];
+        let name_end = match split {
+            // The first special byte is already known, unless it was an `=`.
+            Some(i) if term.as_bytes()[i] != b'=' => i - skip,
+            None => body.len(),
+            Some(_) => body
+                .bytes()
+                .position(|b| b == b':' || b == b'/')
+                .unwrap_or(body.len()),
+        };
         let (name, rest) = body.split_at(name_end);
         let is = |n: &str| name.eq_ignore_ascii_case(n);
         let m = match () {
