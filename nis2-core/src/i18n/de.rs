@@ -405,6 +405,7 @@ pub(super) static TEXTS: Texts = Texts {
         bonuses: "Bonuspunkte",
         no_failures: "Keine Prüfung ist fehlgeschlagen.",
         not_assessed_checks: "Nicht bewertete Prüfungen",
+        passed_checks: "Bestandene Prüfungen",
         scope_note: "Diese Bewertung gibt nur wieder, was aus dem Internet sichtbar ist. Sie ist ein Nachweis für die Lieferantenbewertung des Kunden nach Art. 21 Abs. 2 Buchst. d und Abs. 3 NIS2, kein Zertifikat über die Konformität des Lieferanten.",
         none: "keine",
         page: "Seite",

@@ -405,6 +405,7 @@ pub(super) static TEXTS: Texts = Texts {
         bonuses: "Bonuses",
         no_failures: "No check failed.",
         not_assessed_checks: "Checks not assessed",
+        passed_checks: "Checks passed",
         scope_note: "This rating reflects only what is visible from the internet. It is evidence for the customer's supplier assessment under NIS2 Art. 21(2)(d) and 21(3), not a certificate of the vendor's compliance.",
         none: "none",
         page: "Page",

@@ -405,6 +405,7 @@ pub(super) static TEXTS: Texts = Texts {
         bonuses: "Bonificaciones",
         no_failures: "Ningún control ha fallado.",
         not_assessed_checks: "Controles no evaluados",
+        passed_checks: "Controles superados",
         scope_note: "Esta calificación refleja solo lo que es visible desde internet. Es una evidencia para la evaluación de proveedores del cliente conforme al artículo 21, apartado 2, letra d), y apartado 3, de NIS2, no un certificado de cumplimiento del proveedor.",
         none: "ninguno",
         page: "Página",

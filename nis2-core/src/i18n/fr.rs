@@ -405,6 +405,7 @@ pub(super) static TEXTS: Texts = Texts {
         bonuses: "Bonus",
         no_failures: "Aucun contrôle n'a échoué.",
         not_assessed_checks: "Contrôles non évalués",
+        passed_checks: "Contrôles réussis",
         scope_note: "Cette notation ne reflète que ce qui est visible depuis Internet. Elle constitue un élément de l'évaluation des fournisseurs menée par le client au titre de l'article 21, paragraphe 2, point d), et paragraphe 3, de NIS2, et non un certificat de conformité du fournisseur.",
         none: "aucun",
         page: "Page",

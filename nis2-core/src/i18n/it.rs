@@ -405,6 +405,7 @@ pub(super) static TEXTS: Texts = Texts {
         bonuses: "Punti bonus",
         no_failures: "Nessun controllo è fallito.",
         not_assessed_checks: "Controlli non valutati",
+        passed_checks: "Controlli superati",
         scope_note: "Questa valutazione riflette solo ciò che è visibile da internet. Costituisce un elemento della valutazione dei fornitori svolta dal cliente ai sensi dell'articolo 21, paragrafo 2, lettera d), e paragrafo 3, NIS2, non un certificato di conformità del fornitore.",
         none: "nessuno",
         page: "Pagina",

@@ -411,6 +411,8 @@ text_struct! {
         no_failures,
         /// "Not assessed" heading for checks whose facts were not gathered.
         not_assessed_checks,
+        /// Heading of the table of the checks that passed.
+        passed_checks,
         /// What the rating is and is not (Art. 21(2)(d), 21(3)).
         scope_note,
         /// "none".

@@ -405,6 +405,7 @@ pub(super) static TEXTS: Texts = Texts {
         bonuses: "Bonuspunten",
         no_failures: "Geen enkele controle is mislukt.",
         not_assessed_checks: "Niet beoordeelde controles",
+        passed_checks: "Geslaagde controles",
         scope_note: "Deze beoordeling geeft alleen weer wat vanaf internet zichtbaar is. Zij is bewijs voor de leveranciersbeoordeling van de klant op grond van artikel 21, lid 2, onder d, en lid 3 NIS2, geen certificaat van de naleving door de leverancier.",
         none: "geen",
         page: "Pagina",

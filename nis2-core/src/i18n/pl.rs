@@ -405,6 +405,7 @@ pub(super) static TEXTS: Texts = Texts {
         bonuses: "Punkty dodatkowe",
         no_failures: "Żadna kontrola nie zakończyła się niepowodzeniem.",
         not_assessed_checks: "Kontrole nieocenione",
+        passed_checks: "Kontrole zaliczone",
         scope_note: "Niniejsza ocena odzwierciedla wyłącznie to, co jest widoczne z internetu. Stanowi dowód w ocenie dostawców prowadzonej przez klienta na podstawie art. 21 ust. 2 lit. d) i ust. 3 NIS2, a nie certyfikat zgodności dostawcy.",
         none: "brak",
         page: "Strona",

@@ -405,6 +405,7 @@ pub(super) static TEXTS: Texts = Texts {
         bonuses: "Bonificações",
         no_failures: "Nenhuma verificação falhou.",
         not_assessed_checks: "Verificações não avaliadas",
+        passed_checks: "Verificações aprovadas",
         scope_note: "Esta classificação reflete apenas o que é visível a partir da internet. Constitui uma evidência para a avaliação de fornecedores do cliente nos termos do artigo 21.º, n.º 2, alínea d), e n.º 3, da NIS2, e não um certificado de conformidade do fornecedor.",
         none: "nenhum",
         page: "Página",

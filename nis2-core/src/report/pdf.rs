@@ -8,6 +8,7 @@
 //! system font, file or clock is read.
 
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use typst::diag::{FileError, FileResult, SourceDiagnostic};
 use typst::ecow::EcoVec;
@@ -129,7 +130,27 @@ fn diagnostics(errors: &EcoVec<SourceDiagnostic>) -> String {
         .join("; ")
 }
 
+/// typst memoizes layout work in a process-wide cache. Every
+/// [`EVICT_EVERY`] documents, results not used since the last
+/// [`CACHE_MAX_AGE`] such rounds are dropped, so a long-running server that
+/// renders report after report keeps a bounded cache (what the templates
+/// and fonts share stays warm). Evicting walks the whole cache, so it is
+/// not done after every document.
+const EVICT_EVERY: usize = 16;
+/// See [`EVICT_EVERY`].
+const CACHE_MAX_AGE: usize = 2;
+
+static DOCUMENTS: AtomicUsize = AtomicUsize::new(0);
+
 fn typeset(template: &str, data: Vec<u8>) -> Result<Vec<u8>, ReportError> {
+    let result = compile_and_export(template, data);
+    if DOCUMENTS.fetch_add(1, Ordering::Relaxed) % EVICT_EVERY == EVICT_EVERY - 1 {
+        typst::comemo::evict(CACHE_MAX_AGE);
+    }
+    result
+}
+
+fn compile_and_export(template: &str, data: Vec<u8>) -> Result<Vec<u8>, ReportError> {
     let world = ReportWorld::new(template, data)?;
     let document = typst::compile::<PagedDocument>(&world)
         .output
