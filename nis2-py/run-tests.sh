@@ -10,6 +10,7 @@
 #   NIS2_PY_PROFILE=debug nis2-py/run-tests.sh    # dev profile: reuses what `cargo test` built
 #   NIS2_PY_FEATURES=lab nis2-py/run-tests.sh     # without PDF reports (skips the typst build)
 #   NIS2_PY_VENV=/tmp/v nis2-py/run-tests.sh      # default: target/nis2-py-venv (recreated each run)
+#   NIS2_PY_PYTHON=python3.9 nis2-py/run-tests.sh # the interpreter (default python3; abi3 floor is 3.9)
 #
 # Needs python3 (>= 3.9, with venv), PyPI for the test tools, `openssl` (the
 # lab's legacy TLS targets); nothing else reaches beyond loopback.
@@ -29,11 +30,12 @@ case "${NIS2_PY_PROFILE:-release}" in
   debug) profile=(--profile dev) ;;
   *) echo "run-tests.sh: NIS2_PY_PROFILE is release or debug" >&2; exit 2 ;;
 esac
+python="${NIS2_PY_PYTHON:-python3}"
 start=$(date +%s)
 step() { echo "--- nis2-py: $* ($(($(date +%s) - start))s)"; }
 
 step "fresh venv at $venv"
-python3 -m venv --clear "$venv"
+"$python" -m venv --clear "$venv"
 py="$venv/bin/python"
 # The venv's tools first (maturin's PEP 517 backend runs the `maturin` binary).
 export PATH="$venv/bin:$PATH"
@@ -56,7 +58,7 @@ step "pytest"
 step "README: pip install ./nis2-py into a fresh venv, then its python -c line"
 # Exactly the README's install (no features), in the chosen profile.
 readme_venv="$venv-readme"
-python3 -m venv --clear "$readme_venv"
+"$python" -m venv --clear "$readme_venv"
 MATURIN_PEP517_ARGS="${profile[*]}" \
   "$readme_venv/bin/python" -m pip install --quiet --disable-pip-version-check "$here"
 line=$(grep -m1 -o 'python -c "import nis2;[^`]*"' "$here/README.md")
