@@ -136,9 +136,9 @@ fn diagnostics(errors: &EcoVec<SourceDiagnostic>) -> String {
 /// renders report after report keeps a bounded cache (what the templates
 /// and fonts share stays warm). Evicting walks the whole cache, so it is
 /// not done after every document.
-const EVICT_EVERY: usize = 16;
+const EVICT_EVERY: usize = 4;
 /// See [`EVICT_EVERY`].
-const CACHE_MAX_AGE: usize = 2;
+const CACHE_MAX_AGE: usize = 1;
 
 static DOCUMENTS: AtomicUsize = AtomicUsize::new(0);
 
