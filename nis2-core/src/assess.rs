@@ -142,9 +142,23 @@ pub fn assess(findings: impl IntoFindings, history: &History<'_>) -> Assessment 
     let mut n_keys = 0usize;
     let mut by_severity = [0u64; 5];
     let mut bonuses = Vec::with_capacity(8);
+    // Passing checks worth telling a customer, in the findings' order (at
+    // most one per row with a positive wording, and the exposure line).
+    let mut positive_findings: Vec<Cow<'static, str>> =
+        Vec::with_capacity(POSITIVE_MASK.count_ones() as usize + 1);
+    let mut tls13_at = None;
     for (i, f) in kept.iter().enumerate() {
         let id = f.check_id;
         at[id as usize] = i as u8;
+        if f.status == Status::Pass
+            && POSITIVE_MASK & id.bit() != 0
+            && let Some(p) = id.check().positive
+        {
+            if id == CheckId::TlsNoTls13 {
+                tls13_at = Some(positive_findings.len());
+            }
+            positive_findings.push(Cow::Borrowed(p));
+        }
         match f.status {
             Status::Fail if f.penalty > 0 => {
                 failing.insert(id);
@@ -238,7 +252,20 @@ pub fn assess(findings: impl IntoFindings, history: &History<'_>) -> Assessment 
             .map(|d| d.reason.clone()),
     );
 
-    let positive_findings = positives(&kept, passing);
+    // The modern-TLS bonus says TLS 1.3 already.
+    if let Some(at) = tls13_at
+        && passing.contains(CheckId::BonusModernTls)
+    {
+        positive_findings.remove(at);
+    }
+    let exposure = CheckId::ExposureRemoteAdmin.bit()
+        | CheckId::ExposureFileShare.bit()
+        | CheckId::ExposureDatabase.bit();
+    if passing.0 & exposure == exposure {
+        positive_findings.push(Cow::Borrowed(
+            "No remote administration, file-sharing or database service exposed",
+        ));
+    }
 
     // Most severe first, then catalog order: walk the per-severity sets.
     // Date arithmetic is not free: one due date per severity, computed once.
@@ -414,33 +441,6 @@ fn mapping(st: Statuses, grade: Grade, history: &History<'_>) -> Nis2Mapping {
     m
 }
 
-fn positives(kept: &[Finding], passing: Seen) -> Vec<Cow<'static, str>> {
-    let exposure = CheckId::ExposureRemoteAdmin.bit()
-        | CheckId::ExposureFileShare.bit()
-        | CheckId::ExposureDatabase.bit();
-    let all_closed = passing.0 & exposure == exposure;
-    let n = (passing.0 & POSITIVE_MASK).count_ones() as usize + usize::from(all_closed);
-    let mut out: Vec<Cow<'static, str>> = Vec::with_capacity(n);
-    for f in kept {
-        if f.failed() || POSITIVE_MASK & f.check_id.bit() == 0 {
-            continue;
-        }
-        // The modern-TLS bonus says TLS 1.3 already.
-        if f.check_id == CheckId::TlsNoTls13 && passing.contains(CheckId::BonusModernTls) {
-            continue;
-        }
-        if let Some(p) = f.check_id.check().positive {
-            out.push(Cow::Borrowed(p));
-        }
-    }
-    if all_closed {
-        out.push(Cow::Borrowed(
-            "No remote administration, file-sharing or database service exposed",
-        ));
-    }
-    out
-}
-
 fn technical_summary(
     score: u8,
     grade: Grade,
@@ -510,13 +510,11 @@ fn technical_summary(
             s.push_str(").");
         }
     }
-    if !deductions.is_empty() {
+    if let Some((first, rest)) = deductions.split_first() {
         s.push_str(" Failing: ");
-        for (i, d) in deductions.iter().enumerate() {
-            if i > 0 {
-                s.push_str(", ");
-            }
-            s.push_str(d.check_id.as_str());
+        s.push_str(first.check_id.as_str());
+        for d in rest {
+            s.push_str(d.check_id.listed());
         }
         s.push('.');
     }

@@ -208,6 +208,12 @@ macro_rules! check_ids {
             pub fn as_str(self) -> &'static str {
                 match self { $(CheckId::$variant => $id,)* }
             }
+
+            /// The dotted id after a list separator, e.g. `, tls.tls10_enabled`
+            /// (the technical summary lists failing checks with it).
+            pub(crate) fn listed(self) -> &'static str {
+                match self { $(CheckId::$variant => concat!(", ", $id),)* }
+            }
         }
 
         impl FromStr for CheckId {
@@ -276,8 +282,8 @@ impl CheckId {
     /// This check's catalog row.
     #[inline]
     pub fn check(self) -> &'static Check {
-        // CATALOG is in CheckId order; a unit test holds it to that.
-        &CATALOG[self as usize]
+        // ROWS (= CATALOG) is in CheckId order; a unit test holds it to that.
+        &ROWS[self as usize]
     }
 
     /// Whether the check is a bonus rather than a deduction.
@@ -1049,6 +1055,36 @@ mod tests {
                 assert!(id.as_str().starts_with("bonus."));
             }
         }
+    }
+
+    #[test]
+    fn listed_ids_and_masks_follow_the_rows() {
+        for (i, id) in CheckId::ALL.iter().enumerate() {
+            assert_eq!(id.listed(), format!(", {id}"));
+            let row = &CATALOG[i];
+            assert_eq!(id.is_bonus(), row.bonus > 0, "{id}");
+            assert_eq!(
+                id.is_indicator(),
+                row.tiers[0].penalty == 0 && row.bonus == 0,
+                "{id}"
+            );
+            assert_eq!(POSITIVE_MASK & id.bit() != 0, row.positive.is_some());
+            assert_eq!(
+                DEDUCTION_MASK & id.bit() != 0,
+                !id.is_bonus() && !id.is_indicator()
+            );
+            for a in Article::ALL {
+                assert_eq!(
+                    ARTICLE_MASKS[i] & (1 << a as u32) != 0,
+                    row.articles.contains(&a),
+                    "{id} {a:?}"
+                );
+            }
+        }
+        assert_eq!(
+            CheckId::IndicatorContinuity.bit() & INDICATOR_MASK,
+            INDICATOR_MASK
+        );
     }
 
     #[test]

@@ -48,6 +48,7 @@ struct Out {
 }
 
 impl Out {
+    #[inline(always)]
     fn push(&mut self, id: CheckId, status: Status, tier: usize, evidence: impl Into<Evidence>) {
         let row = id.check();
         let t = row.tiers[tier.min(row.tiers.len() - 1)];
@@ -63,23 +64,28 @@ impl Out {
         });
     }
 
+    #[inline(always)]
     fn pass(&mut self, id: CheckId, evidence: impl Into<Evidence>) {
         self.push(id, Status::Pass, 0, evidence);
     }
 
+    #[inline(always)]
     fn fail(&mut self, id: CheckId, evidence: impl Into<Evidence>) {
         self.push(id, Status::Fail, 0, evidence);
     }
 
+    #[inline(always)]
     fn fail_tier(&mut self, id: CheckId, tier: usize, evidence: impl Into<Evidence>) {
         self.push(id, Status::Fail, tier, evidence);
     }
 
+    #[inline(always)]
     fn check_with(&mut self, id: CheckId, failed: bool, evidence: impl Into<Evidence>) {
         let status = if failed { Status::Fail } else { Status::Pass };
         self.push(id, status, 0, evidence);
     }
 
+    #[inline(always)]
     fn check(&mut self, id: CheckId, failed: bool, fail_ev: &'static str, pass_ev: &'static str) {
         if failed {
             self.fail(id, fail_ev)
@@ -182,7 +188,7 @@ fn tls_checks(out: &mut Out, tls: &TlsObservations, domain: &str, now: Timestamp
         let mut weak = None;
         let mut no_fs = None;
         for s in &tls.accepted_suites {
-            let Some(class) = suites::classify(&s.name) else {
+            let Some(class) = suites::classify_accepted(s.id, &s.name) else {
                 continue;
             };
             if weak.is_none() && class.weakness.is_some() {

@@ -18,6 +18,16 @@ use std::process::ExitCode;
 
 use nis2_core::{History, Timestamp, assess, evaluate};
 
+/// Nanoseconds this thread has run on a CPU, from `/proc/thread-self/schedstat`.
+fn on_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 fn main() -> ExitCode {
     let n: u64 = match std::env::args().nth(1).map(|s| s.parse()) {
         None => 10_000,
@@ -36,6 +46,8 @@ fn main() -> ExitCode {
     };
     let obs = nis2_benches::realistic(now);
     let mut last = None;
+    let start = std::time::Instant::now();
+    let cpu_start = on_cpu_ns();
     for _ in 0..n {
         match evaluate(black_box(&obs), now) {
             Ok(f) => last = Some(black_box(assess(f, &History::first_scan(now)))),
@@ -45,13 +57,24 @@ fn main() -> ExitCode {
             }
         }
     }
+    let elapsed = start.elapsed();
+    // Time on the CPU (Linux schedstat) leaves out time spent waiting for
+    // the CPU on a busy machine; wall clock where it is not available.
+    let (secs, clock) = match (cpu_start, on_cpu_ns()) {
+        (Some(a), Some(b)) if b > a => ((b - a) as f64 / 1e9, "on-CPU time"),
+        _ => (elapsed.as_secs_f64(), "wall clock"),
+    };
     if let Some(a) = last {
         let failing = a.findings.iter().filter(|f| f.failed()).count();
+        let each = secs / n as f64;
         println!(
-            "{n} runs; score {} grade {} ({failing} failing, {} passing or earned)",
+            "{n} runs; score {} grade {} ({failing} failing, {} passing or earned); \
+             {:.3} µs each, {:.0} per second ({clock})",
             a.score,
             a.grade,
-            a.findings.len() - failing
+            a.findings.len() - failing,
+            each * 1e6,
+            1.0 / each
         );
     }
     ExitCode::SUCCESS

@@ -18,6 +18,20 @@ pub struct Hsts {
 /// One year, the least max-age we accept as strong (and the preload list's minimum).
 pub const HSTS_MIN_MAX_AGE: u64 = 31_536_000;
 
+/// `s` without the `"` at either end (all of them, like `trim_matches('"')`).
+fn trim_quotes(s: &str) -> &str {
+    let b = s.as_bytes();
+    let (mut from, mut to) = (0, b.len());
+    while from < to && b[from] == b'"' {
+        from += 1;
+    }
+    while to > from && b[to - 1] == b'"' {
+        to -= 1;
+    }
+    // `"` is ASCII, so both ends are character boundaries.
+    &s[from..to]
+}
+
 /// Parses a Strict-Transport-Security value. Per RFC 6797 §6.1 a header with
 /// a directive twice, or without `max-age`, is invalid and must be ignored.
 pub fn parse_hsts(value: &str) -> Result<Hsts, ParseError> {
@@ -30,7 +44,7 @@ pub fn parse_hsts(value: &str) -> Result<Hsts, ParseError> {
             continue;
         }
         let (name, arg) = match crate::parse::split_once_byte(d, b'=') {
-            Some((n, a)) => (n.trim_ascii(), Some(a.trim_ascii().trim_matches('"'))),
+            Some((n, a)) => (n.trim_ascii(), Some(trim_quotes(a.trim_ascii()))),
             None => (d, None),
         };
         let dup = || err(format!("directive `{}` appears twice", clip(name)));

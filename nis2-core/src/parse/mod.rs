@@ -39,6 +39,36 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// The first position of `needle` in `hay`. Eight bytes at a time: the
+/// protocol strings searched here (header values, record text, policy
+/// lines) are mostly longer than a machine word.
+#[inline]
+pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let pattern = u64::from(needle) * ONES;
+    let mut chunks = hay.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // Bytes equal to the needle become zero; the lowest byte flagged
+        // by the zero-byte test is exactly the first of them (borrows only
+        // ever run upwards, past a zero byte).
+        let x = u64::from_le_bytes(word) ^ pattern;
+        let zero = x.wrapping_sub(ONES) & !x & HIGHS;
+        if zero != 0 {
+            return Some(at + (zero.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == needle)
+        .map(|i| at + i)
+}
+
 /// Splits at an ASCII byte. For the short protocol strings parsed here a
 /// plain byte loop is several times cheaper than `str::split`.
 pub(crate) fn split_at_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> + Clone {
@@ -46,7 +76,7 @@ pub(crate) fn split_at_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> + Cl
     let mut rest = Some(s);
     std::iter::from_fn(move || {
         let r = rest?;
-        match r.bytes().position(|b| b == sep) {
+        match find_byte(r.as_bytes(), sep) {
             Some(i) => {
                 rest = Some(&r[i + 1..]);
                 Some(&r[..i])
@@ -60,20 +90,38 @@ pub(crate) fn split_at_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> + Cl
 }
 
 /// Lines ending in `\n` or `\r\n`, like `str::lines`.
-pub(crate) fn lines(s: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn lines(s: &str) -> Lines<'_> {
     let body = s.strip_suffix('\n').unwrap_or(s);
-    let mut it = split_at_byte(body, b'\n');
-    if s.is_empty() {
-        it.next();
+    Lines {
+        rest: (!s.is_empty()).then_some(body),
     }
-    it.map(|l| l.strip_suffix('\r').unwrap_or(l))
+}
+
+/// The iterator of [`lines`].
+pub(crate) struct Lines<'a> {
+    /// What is left; `None` once the last line was returned.
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        let r = self.rest?;
+        let (line, rest) = match find_byte(r.as_bytes(), b'\n') {
+            // `\n` is ASCII: both sides are character boundaries.
+            Some(i) => (&r[..i], Some(&r[i + 1..])),
+            None => (r, None),
+        };
+        self.rest = rest;
+        Some(line.strip_suffix('\r').unwrap_or(line))
+    }
 }
 
 /// Splits once at the first ASCII `sep`.
 pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
-    s.bytes()
-        .position(|b| b == sep)
-        .map(|i| (&s[..i], &s[i + 1..]))
+    find_byte(s.as_bytes(), sep).map(|i| (&s[..i], &s[i + 1..]))
 }
 
 /// ASCII case-insensitive substring search, without allocating.
@@ -95,5 +143,23 @@ pub(crate) fn clip(s: &str) -> String {
         let mut out: String = s.chars().take(MAX).collect();
         out.push('…');
         out
+    }
+}
+
+#[cfg(test)]
+mod find_byte_tests {
+    use super::find_byte;
+
+    proptest::proptest! {
+        #[test]
+        fn finds_what_position_finds(
+            hay in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b';', b'\n', 0u8, 0x80, 0xff, 0x8a, b'=']),
+                0..40,
+            ),
+            needle in proptest::sample::select(vec![b';', b'\n', b'=', 0u8, 0xff]),
+        ) {
+            proptest::prop_assert_eq!(find_byte(&hay, needle), hay.iter().position(|&b| b == needle));
+        }
     }
 }

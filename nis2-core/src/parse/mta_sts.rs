@@ -26,19 +26,30 @@ pub struct Policy<'a> {
 
 /// Whether a TXT record at `_mta-sts` is valid: `v=STSv1` first and an `id` of 1–32 alphanumerics.
 pub fn record_valid(txt: &str) -> bool {
-    let mut fields = crate::parse::split_at_byte(txt, b';')
-        .map(str::trim_ascii)
-        .filter(|f| !f.is_empty());
-    if fields.next() != Some("v=STSv1") {
-        return false;
+    let mut first = true;
+    for f in crate::parse::split_at_byte(txt, b';') {
+        let f = f.trim_ascii();
+        if f.is_empty() {
+            continue;
+        }
+        if first {
+            if f != "v=STSv1" {
+                return false;
+            }
+            first = false;
+            continue;
+        }
+        if let Some((k, v)) = crate::parse::split_once_byte(f, b'=') {
+            let v = v.trim_ascii();
+            if k.trim_ascii() == "id"
+                && (1..=32).contains(&v.len())
+                && v.bytes().all(|b| b.is_ascii_alphanumeric())
+            {
+                return true;
+            }
+        }
     }
-    fields.any(|f| {
-        crate::parse::split_once_byte(f, b'=').is_some_and(|(k, v)| {
-            k.trim_ascii() == "id"
-                && (1..=32).contains(&v.trim_ascii().len())
-                && v.trim_ascii().bytes().all(|b| b.is_ascii_alphanumeric())
-        })
-    })
+    false
 }
 
 /// Parses a policy file body (`version: STSv1`, `mode`, `mx`, `max_age`).
@@ -59,10 +70,11 @@ fn visit<'a>(body: &'a str, mut each_mx: impl FnMut(&'a str)) -> Result<(Mode, u
     let err = |r: String| ParseError::new("MTA-STS policy", r);
     let (mut version, mut mode, mut max_age) = (None, None, None);
     let mut mx = 0usize;
-    for line in crate::parse::lines(body)
-        .map(str::trim_ascii)
-        .filter(|l| !l.is_empty())
-    {
+    for line in crate::parse::lines(body) {
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
         let Some((k, v)) = crate::parse::split_once_byte(line, b':') else {
             return Err(err(format!("line `{}` is not `key: value`", clip(line))));
         };

@@ -144,7 +144,7 @@ fn domain_spec<'a>(s: &'a str, term: &str) -> Result<&'a str, ParseError> {
 
 /// Splits `name[:domain][/cidr4][//cidr6]` forms of `a` and `mx`.
 fn opt_domain<'a>(rest: &'a str, term: &str) -> Result<Option<&'a str>, ParseError> {
-    let (spec, cidr) = match rest.find('/') {
+    let (spec, cidr) = match rest.bytes().position(|b| b == b'/') {
         Some(i) => (&rest[..i], Some(&rest[i..])),
         None => (rest, None),
     };
