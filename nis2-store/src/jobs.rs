@@ -1,5 +1,5 @@
-//! The scan job queue: enqueue, claim with a lease, heartbeat, complete or
-//! fail with retries, periodic rescans.
+//! The scan job queue: enqueue, claim with a lease, heartbeat, complete,
+//! fail with retries or release (give back uncounted), periodic rescans.
 //!
 //! A vendor never has two jobs queued or running: a partial unique index
 //! (`scan_jobs_one_active`) holds the rule, and [`SqlStore::enqueue_scan`]
@@ -113,7 +113,7 @@ macro_rules! reap_sql {
              WHERE id IN (SELECT id FROM scan_jobs \
                WHERE state = 'running' AND lease_until < $1 AND attempts >= max_attempts",
             $lock,
-            ") RETURNING vendor_id"
+            ") RETURNING account_id, vendor_id"
         )
     };
 }
@@ -163,6 +163,7 @@ impl SqlStore {
                         .bind(account.0)
                         .execute(&mut *tx)
                         .await?;
+                    bump_version!(tx, account.0);
                     break (row, true);
                 }
                 let active: Option<JobRow> = sqlx::query_as(concat!(
@@ -227,17 +228,22 @@ impl SqlStore {
                 crate::Backend::Postgres => reap_sql!(" FOR UPDATE SKIP LOCKED"),
                 crate::Backend::Sqlite => reap_sql!(""),
             };
-            let reaped: Vec<(Uuid,)> = sqlx::query_as(reap).bind(micros(now)).fetch_all(&mut *tx).await?;
-            for (vendor,) in reaped {
+            let reaped: Vec<(Uuid, Uuid)> = sqlx::query_as(reap).bind(micros(now)).fetch_all(&mut *tx).await?;
+            let mut changed: Vec<Uuid> = Vec::new();
+            for (account, vendor) in reaped {
                 // Only while still `scanning`: a worker may have stored the scan and died before completing.
-                sqlx::query(
+                let n = sqlx::query(
                     "UPDATE vendors SET status = 'error', \
                      last_error = 'scan abandoned: the worker stopped on the last attempt' \
                      WHERE id = $1 AND status = 'scanning'",
                 )
                 .bind(vendor)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+                if n > 0 {
+                    changed.push(account);
+                }
             }
             let sql = match self.backend() {
                 crate::Backend::Postgres => claim_sql!(" FOR UPDATE SKIP LOCKED"),
@@ -263,7 +269,10 @@ impl SqlStore {
                         .fetch_one(&mut *tx)
                         .await?;
                     match String::from_utf8(bytes) {
-                        Ok(domain) => Some(Ok((row, domain))),
+                        Ok(domain) => {
+                            bump_versions!(tx, changed);
+                            Some(Ok((row, domain)))
+                        }
                         Err(e) => {
                             let message = format!("the vendor's stored domain is not valid UTF-8: {e}");
                             sqlx::query(
@@ -280,13 +289,18 @@ impl SqlStore {
                                 .bind(&message)
                                 .execute(&mut *tx)
                                 .await?;
+                            changed.push(row.account_id);
+                            bump_versions!(tx, changed);
                             Some(Err(Error::Corrupt {
                                 message: format!("scan job {}: {message}; the job failed", row.id),
                             }))
                         }
                     }
                 }
-                None => None,
+                None => {
+                    bump_versions!(tx, changed);
+                    None
+                }
             }
         });
         let Some(claimed) = claimed else {
@@ -404,10 +418,38 @@ impl SqlStore {
                     .bind(&message)
                     .execute(&mut *tx)
                     .await?;
+                bump_version!(tx, job.account_id.0);
                 JobFailure::Failed
             }
         });
         Ok(outcome)
+    }
+
+    /// Gives a held job back without it counting as a failure: it is queued
+    /// again, claimable from `now`, its lease cleared, and the attempt its
+    /// claim counted is taken back (the next claim has the same attempt
+    /// number). The vendor stays `scanning` and the job's last error is kept.
+    /// For a worker that stops (graceful shutdown) before its scan finished.
+    /// [`Error::LeaseLost`] when the job is no longer this claim's.
+    pub async fn release_job(&self, job: &ClaimedJob, now: Timestamp) -> Result<(), Error> {
+        let n = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE scan_jobs SET state = 'queued', \
+                 attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, run_after = $3, \
+                 lease_token = NULL, lease_until = NULL \
+                 WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+            )
+            .bind(job.id.0)
+            .bind(job.lease_token)
+            .bind(micros(now))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if n == 0 {
+            return Err(Error::LeaseLost { job: job.id });
+        }
+        Ok(())
     }
 
     /// One of the account's jobs.
@@ -483,6 +525,7 @@ impl SqlStore {
                 update.push(")");
                 update.build().execute(&mut *tx).await?;
             }
+            bump_versions!(tx, rows.iter().map(|(account, _)| *account).collect());
             rows
         });
         Ok(queued.len() as u64)

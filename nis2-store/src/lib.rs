@@ -45,8 +45,19 @@
 //!   worker that lost its lease gets [`Error::LeaseLost`] instead of finishing
 //!   someone else's job. Failures retry with exponential back-off up to
 //!   [`JobPolicy::max_attempts`], then the job fails and the vendor's status
-//!   is `error`. PostgreSQL claims with `FOR UPDATE SKIP LOCKED`; SQLite with
+//!   is `error`. A worker that stops before its scan is done (graceful
+//!   shutdown) gives the job back with [`SqlStore::release_job`]: queued
+//!   again at once, the attempt not counted, the vendor still `scanning`.
+//!   PostgreSQL claims with `FOR UPDATE SKIP LOCKED`; SQLite with
 //!   one `UPDATE … RETURNING` under its write lock (`BEGIN IMMEDIATE`).
+//! - **Data version.** Each account has a counter,
+//!   [`SqlStore::data_version`], bumped in the same transaction as every
+//!   write that changes what [`SqlStore::list_vendors`] or
+//!   [`SqlStore::dashboard_summary`] show (a vendor added or removed, its
+//!   status or current score changed; scan jobs change vendor statuses too),
+//!   by whichever process makes it. A cache of those answers is exact while
+//!   the version it read before computing them is unchanged (the HTTP
+//!   server's answer cache works so).
 //! - **Outbox.** [`nis2_core::Store::record_scan`] writes one row per event,
 //!   with the exact body of [`nis2_core::Event::to_json`], in the scan's
 //!   transaction. Dispatchers claim rows under a lease, then mark each
@@ -79,7 +90,7 @@
 //! One logical schema, written twice (`migrations/sqlite`, `migrations/postgres`)
 //! because the types differ (uuids are `BLOB` in SQLite, `UUID` in PostgreSQL;
 //! a test checks the two differ in nothing else); both are embedded and run
-//! by [`SqlStore::open`]. Tables: `accounts`; `api_tokens` (SHA-256 of each
+//! by [`SqlStore::open`]. Tables: `accounts` (with their data version); `api_tokens` (SHA-256 of each
 //! token, never the token); `vendors` (the seed's VENDOR OBJECT plus the last
 //! error); `scans` (score data, observations, method version, times);
 //! `webhook_endpoints` (URL and signing secret); `outbox`; `scan_jobs`.
@@ -120,6 +131,30 @@ macro_rules! write_tx {
     };
 }
 
+/// Bumps the data version (see `version.rs`) of one account (a `Uuid`)
+/// inside the write transaction `$tx`; the last statement of the transaction.
+macro_rules! bump_version {
+    ($tx:ident, $account:expr) => {
+        sqlx::query("UPDATE accounts SET data_version = data_version + 1 WHERE id = $1")
+            .bind($account)
+            .execute(&mut *$tx)
+            .await?
+    };
+}
+
+/// Bumps the data versions of several accounts (`Uuid`s, any order, repeats
+/// allowed) inside `$tx`, in id order.
+macro_rules! bump_versions {
+    ($tx:ident, $accounts:expr) => {{
+        let mut accounts: Vec<uuid::Uuid> = $accounts;
+        accounts.sort_unstable();
+        accounts.dedup();
+        for account in accounts {
+            bump_version!($tx, account);
+        }
+    }};
+}
+
 mod accounts;
 mod convert;
 mod dashboard;
@@ -133,6 +168,7 @@ mod store;
 mod tokens;
 mod validate;
 mod vendors;
+mod version;
 mod webhooks;
 
 // The error every method returns; maps onto `nis2_core::StoreError` at the port.

@@ -200,7 +200,7 @@ impl SqlStore {
             .execute(&mut *tx)
             .await
             .map_err(|e| Error::unique(e, || format!("scan {} is already stored", scan.scan_id)))?;
-            sqlx::query(
+            let vendor_changed = sqlx::query(
                 "UPDATE vendors SET current_score = $3, current_grade = $4, risk_level = $5, \
                  last_scanned_at = $6, status = 'complete', last_error = NULL \
                  WHERE id = $1 AND account_id = $2 AND (last_scanned_at IS NULL OR last_scanned_at <= $6)",
@@ -212,7 +212,8 @@ impl SqlStore {
             .bind(a.risk_level.as_str())
             .bind(scanned_at)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
             for (name, body) in &events {
                 // next_attempt_at 0: due at once, whatever clock the dispatcher passes.
                 sqlx::query(
@@ -225,6 +226,10 @@ impl SqlStore {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+            }
+            // An older scan than the vendor's latest changes nothing listed.
+            if vendor_changed > 0 {
+                bump_version!(tx, scan.account_id.0);
             }
         });
         Ok(())
@@ -239,14 +244,18 @@ impl SqlStore {
         message: &str,
     ) -> Result<(), Error> {
         let message = validate::message(message);
-        let updated = on_pool!(self, pool => {
-            sqlx::query("UPDATE vendors SET status = 'error', last_error = $3 WHERE id = $1 AND account_id = $2")
+        let updated = write_tx!(self, tx => {
+            let n = sqlx::query("UPDATE vendors SET status = 'error', last_error = $3 WHERE id = $1 AND account_id = $2")
                 .bind(vendor.0)
                 .bind(account.0)
                 .bind(&message)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            if n > 0 {
+                bump_version!(tx, account.0);
+            }
+            n
         });
         if updated == 0 {
             return Err(Error::NotFound { what: "vendor" });

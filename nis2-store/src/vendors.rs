@@ -96,9 +96,9 @@ impl SqlStore {
             last_scanned_at: None,
             created_at: now,
         };
-        let inserted = on_pool!(self, pool => {
+        let inserted = write_tx!(self, tx => {
             // Inserting from the account row makes a missing account a NotFound, not a foreign-key error.
-            sqlx::query(
+            let n = sqlx::query(
                 "INSERT INTO vendors (id, account_id, domain, vendor_name, notes, consent_given, \
                  consent_timestamp, status, created_at) \
                  SELECT $1, id, $3, $4, $5, $6, $7, 'pending', $7 FROM accounts WHERE id = $2",
@@ -110,10 +110,14 @@ impl SqlStore {
             .bind(&vendor.notes)
             .bind(true)
             .bind(micros(now))
-            .execute(pool)
+            .execute(&mut *tx)
             .await
             .map_err(|e| Error::unique(e, || format!("vendor `{}` is already in this account", vendor.domain)))?
-            .rows_affected()
+            .rows_affected();
+            if n > 0 {
+                bump_version!(tx, account.0);
+            }
+            n
         });
         if inserted == 0 {
             return Err(Error::NotFound { what: "account" });
@@ -164,13 +168,17 @@ impl SqlStore {
     /// Removes one of the account's vendors with its scans and jobs (events
     /// already in the outbox are still delivered).
     pub async fn delete_vendor(&self, account: AccountId, id: VendorId) -> Result<(), Error> {
-        let deleted = on_pool!(self, pool => {
-            sqlx::query("DELETE FROM vendors WHERE id = $1 AND account_id = $2")
+        let deleted = write_tx!(self, tx => {
+            let n = sqlx::query("DELETE FROM vendors WHERE id = $1 AND account_id = $2")
                 .bind(id.0)
                 .bind(account.0)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?
-                .rows_affected()
+                .rows_affected();
+            if n > 0 {
+                bump_version!(tx, account.0);
+            }
+            n
         });
         if deleted == 0 {
             return Err(Error::NotFound { what: "vendor" });

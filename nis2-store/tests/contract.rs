@@ -44,6 +44,9 @@ contract!(
     scan_and_its_events_commit_together,
     outbox_backoff_is_capped,
     jobs_concurrent_rescans_make_one_job_per_vendor,
+    data_version_follows_every_listed_change,
+    data_version_is_shared_by_all_handles,
+    jobs_release_gives_the_job_back_uncounted,
 );
 
 const NOW: &str = "2026-06-27T10:00:00Z";
@@ -269,6 +272,7 @@ async fn bad_input_changes_nothing(ctx: &Ctx) {
     let a = account(s, "Acme").await;
     let v = vendor(s, a, "kept.example").await;
     let before = s.list_vendors(a, Page::first(500)).await.unwrap();
+    let version = s.data_version(a).await.unwrap();
     // Every row of every table: what "unchanged" is checked against.
     let untouched = fingerprint(ctx).await;
     assert!(
@@ -356,6 +360,14 @@ async fn bad_input_changes_nothing(ctx: &Ctx) {
     assert_eq!(ok.domain.len(), limits::DOMAIN);
     s.delete_vendor(a, ok.id).await.unwrap();
     assert_eq!(s.list_vendors(a, Page::first(500)).await.unwrap(), before);
+    // The account's data version moved on by the two listed changes; set
+    // back, nothing else differs.
+    assert_eq!(s.data_version(a).await.unwrap(), version + 2);
+    exec(
+        ctx,
+        &format!("UPDATE accounts SET data_version = {version}"),
+    )
+    .await;
     assert_eq!(fingerprint(ctx).await, untouched);
 
     // A scan with an impossible score is refused and writes nothing (no scan, no outbox row).
@@ -1566,10 +1578,15 @@ async fn sqlite_stored_invalid_utf8_is_a_clear_error() {
         "UPDATE vendors SET domain = CAST(X'626164FF2E6578' AS TEXT) WHERE domain = 'bad.example'",
     )
     .await;
+    let version = s.data_version(a).await.unwrap();
     let err = s.claim_job("w", secs(ts(NOW), 5)).await.unwrap_err();
     assert!(
         matches!(&err, Error::Corrupt { message } if message.contains("UTF-8")),
         "{err:?}"
+    );
+    assert!(
+        s.data_version(a).await.unwrap() > version,
+        "the vendor's status changed to `error`"
     );
     let failed = s.job(a, bad_job.id).await.unwrap();
     assert_eq!(failed.state, JobState::Failed);
@@ -1581,4 +1598,296 @@ async fn sqlite_stored_invalid_utf8_is_a_clear_error() {
     // The broken vendor can still be removed.
     s.delete_vendor(a, bad).await.unwrap();
     assert_eq!(s.list_vendors(a, Page::default()).await.unwrap().total, 1);
+}
+
+/// What an account's `/vendors` and `/dashboard/summary` show, and its data version.
+async fn views(
+    s: &SqlStore,
+    a: AccountId,
+) -> (u64, Vec<nis2_core::Vendor>, nis2_store::DashboardSummary) {
+    (
+        s.data_version(a).await.unwrap(),
+        s.list_vendors(a, Page::first(500)).await.unwrap().vendors,
+        s.dashboard_summary(a, ts(NOW)).await.unwrap(),
+    )
+}
+
+/// Follows the data versions of accounts across writes: whenever what an
+/// account shows changed, its version must have changed; `expect` says
+/// whether the write should have bumped it.
+struct Versions {
+    seen: Vec<(
+        AccountId,
+        (u64, Vec<nis2_core::Vendor>, nis2_store::DashboardSummary),
+    )>,
+}
+
+impl Versions {
+    async fn new(s: &SqlStore, accounts: &[AccountId]) -> Self {
+        let mut seen = Vec::new();
+        for a in accounts {
+            seen.push((*a, views(s, *a).await));
+        }
+        Self { seen }
+    }
+
+    /// After a write: `bumped` lists the accounts whose version must have
+    /// changed; every other account's must not have.
+    async fn after(&mut self, s: &SqlStore, what: &str, bumped: &[AccountId]) {
+        for (a, before) in &mut self.seen {
+            let now = views(s, *a).await;
+            if (&now.1, &now.2) != (&before.1, &before.2) {
+                assert_ne!(
+                    now.0, before.0,
+                    "{what}: what account {a} shows changed but its data version did not"
+                );
+            }
+            if bumped.contains(a) {
+                assert!(
+                    now.0 > before.0,
+                    "{what}: account {a}'s version was not bumped"
+                );
+            } else {
+                assert_eq!(
+                    (&now.0, &now.1, &now.2),
+                    (&before.0, &before.1, &before.2),
+                    "{what}: account {a} changed"
+                );
+            }
+            *before = now;
+        }
+    }
+}
+
+/// Every write that changes an account's vendor list or dashboard bumps its
+/// data version, in that account only; writes that change neither do not.
+async fn data_version_follows_every_listed_change(ctx: &Ctx) {
+    let s = ctx.store.clone().with_job_policy(JobPolicy {
+        lease: Duration::from_secs(60),
+        max_attempts: 2,
+        retry_base: Duration::from_secs(30),
+        retry_max: Duration::from_secs(30),
+    });
+    let a = account(&s, "Acme").await;
+    let b = account(&s, "Beta").await;
+    assert_eq!(s.data_version(a).await.unwrap(), 0);
+    assert!(matches!(
+        s.data_version(AccountId(Uuid::new_v4())).await,
+        Err(Error::NotFound { what: "account" })
+    ));
+    let t = ts(NOW);
+    let mut w = Versions::new(&s, &[a, b]).await;
+
+    let v1 = vendor(&s, a, "one.example").await;
+    w.after(&s, "create_vendor", &[a]).await;
+    let v2 = vendor(&s, a, "two.example").await;
+    let bv = vendor(&s, b, "beta.example").await;
+    w.after(&s, "create_vendor in both", &[a, b]).await;
+    assert!(
+        s.create_vendor(a, &NewVendor::new("one.example", true), t)
+            .await
+            .is_err()
+    );
+    assert!(
+        s.create_vendor(a, &NewVendor::new("x.example", false), t)
+            .await
+            .is_err()
+    );
+    w.after(&s, "refused create_vendor", &[]).await;
+
+    // Writes that change no listed value.
+    s.create_api_token(a, "ci", t).await.unwrap();
+    s.set_webhook_endpoint(a, "https://acme.example/hook", "secret", t)
+        .await
+        .unwrap();
+    s.account_for_subject("auth0|x", "X", t).await.unwrap();
+    w.after(&s, "tokens, webhooks, accounts", &[]).await;
+
+    // A scan: queued (status scanning), claimed, beaten, stored, completed.
+    s.enqueue_scan(a, v1, t).await.unwrap();
+    w.after(&s, "enqueue_scan", &[a]).await;
+    assert!(!s.enqueue_scan(a, v1, t).await.unwrap().created);
+    w.after(&s, "enqueue_scan of a queued vendor", &[]).await;
+    let job = s.claim_job("w", t).await.unwrap().unwrap();
+    s.heartbeat_job(&job, secs(t, 1)).await.unwrap();
+    w.after(&s, "claim_job, heartbeat_job", &[]).await;
+    s.release_job(&job, secs(t, 2)).await.unwrap();
+    w.after(&s, "release_job", &[]).await;
+    let job = s.claim_job("w", secs(t, 2)).await.unwrap().unwrap();
+    record(&s, a, v1, "one.example", 85, t).await;
+    w.after(&s, "record_scan", &[a]).await;
+    s.complete_job(&job, secs(t, 3)).await.unwrap();
+    w.after(&s, "complete_job", &[]).await;
+    record(&s, a, v1, "one.example", 10, secs(t, -3_600)).await;
+    w.after(&s, "record_scan older than the latest", &[]).await;
+    let entries = s.claim_outbox("d", t, 100).await.unwrap();
+    assert!(!entries.is_empty());
+    s.mark_delivered(entries[0].id, t).await.unwrap();
+    s.fail_delivery(entries[1].id, t, "refused").await.unwrap();
+    w.after(&s, "outbox", &[]).await;
+    s.record_scan_failure(a, v1, "unreachable").await.unwrap();
+    w.after(&s, "record_scan_failure", &[a]).await;
+
+    // Failures: a retry changes nothing listed; the last failure sets `error`.
+    s.enqueue_scan(a, v2, t).await.unwrap();
+    w.after(&s, "enqueue_scan", &[a]).await;
+    let j1 = s.claim_job("w", t).await.unwrap().unwrap();
+    assert!(matches!(
+        s.fail_job(&j1, t, "timeout").await.unwrap(),
+        JobFailure::Retry { .. }
+    ));
+    w.after(&s, "fail_job with a retry left", &[]).await;
+    let j2 = s.claim_job("w", secs(t, 30)).await.unwrap().unwrap();
+    assert_eq!(
+        s.fail_job(&j2, secs(t, 30), "timeout").await.unwrap(),
+        JobFailure::Failed
+    );
+    w.after(&s, "fail_job, last attempt", &[a]).await;
+
+    // A worker dying on the last attempt: the next claim fails the job (vendor `error`).
+    s.enqueue_scan(b, bv, t).await.unwrap();
+    w.after(&s, "enqueue_scan", &[b]).await;
+    s.claim_job("w", t).await.unwrap().unwrap();
+    s.claim_job("w", secs(t, 61)).await.unwrap().unwrap();
+    w.after(&s, "claim after an expired lease", &[]).await;
+    assert_eq!(s.claim_job("w", secs(t, 200)).await.unwrap(), None);
+    w.after(&s, "claim_job reaping a dead last attempt", &[b])
+        .await;
+    assert_eq!(s.vendor(b, bv).await.unwrap().status, VendorStatus::Error);
+    // Reaping on the way to claiming another account's job.
+    s.enqueue_scan(b, bv, secs(t, 300)).await.unwrap();
+    s.claim_job("w", secs(t, 300)).await.unwrap().unwrap();
+    s.claim_job("w", secs(t, 361)).await.unwrap().unwrap();
+    s.enqueue_scan(a, v2, secs(t, 400)).await.unwrap();
+    w.after(&s, "enqueue_scan", &[a, b]).await;
+    let claimed = s.claim_job("w", secs(t, 500)).await.unwrap().unwrap();
+    assert_eq!(claimed.vendor_id, v2);
+    w.after(&s, "claim_job reaping and claiming", &[b]).await;
+    s.complete_job(&claimed, secs(t, 501)).await.unwrap();
+
+    // Periodic rescans touch every account they queue for.
+    let month = Duration::from_secs(30 * 86_400);
+    assert_eq!(
+        s.enqueue_due_rescans(secs(t, 60 * 86_400), month, 100)
+            .await
+            .unwrap(),
+        3
+    );
+    w.after(&s, "enqueue_due_rescans", &[a, b]).await;
+    assert_eq!(
+        s.enqueue_due_rescans(secs(t, 60 * 86_400), month, 100)
+            .await
+            .unwrap(),
+        0
+    );
+    w.after(&s, "enqueue_due_rescans with nothing due", &[])
+        .await;
+
+    s.delete_vendor(a, v2).await.unwrap();
+    w.after(&s, "delete_vendor", &[a]).await;
+    assert!(s.delete_vendor(a, v2).await.is_err());
+    assert!(s.delete_vendor(a, bv).await.is_err());
+    assert!(s.record_scan_failure(a, bv, "x").await.is_err());
+    w.after(&s, "refused deletes and failures", &[]).await;
+}
+
+/// A write through another store handle (its own connections, as another
+/// process has) shows in this handle's next data version read.
+async fn data_version_is_shared_by_all_handles(ctx: &Ctx) {
+    let a = account(&ctx.store, "Acme").await;
+    let before = ctx.store.data_version(a).await.unwrap();
+    let other = SqlStore::open(&ctx.target).await.unwrap();
+    let v = vendor(&other, a, "elsewhere.example").await;
+    let after_create = ctx.store.data_version(a).await.unwrap();
+    assert!(after_create > before);
+    other.enqueue_scan(a, v, ts(NOW)).await.unwrap();
+    assert!(ctx.store.data_version(a).await.unwrap() > after_create);
+    other.close().await;
+}
+
+/// A released job is queued again at once, its attempt not counted, its
+/// vendor still `scanning`; a stale claim cannot release it.
+async fn jobs_release_gives_the_job_back_uncounted(ctx: &Ctx) {
+    let s = ctx.store.clone().with_job_policy(JobPolicy {
+        max_attempts: 1,
+        ..JobPolicy::default()
+    });
+    let a = account(&s, "Acme").await;
+    let v = vendor(&s, a, "vendor.example").await;
+    let t = ts(NOW);
+    let queued = s.enqueue_scan(a, v, t).await.unwrap().job;
+    let first = s.claim_job("stopping", t).await.unwrap().unwrap();
+    assert_eq!(first.attempt, 1);
+    // Even on its only attempt, releasing neither fails the job nor marks the vendor.
+    for round in 0..3 {
+        let held = if round == 0 {
+            first.clone()
+        } else {
+            s.claim_job("stopping", secs(t, round))
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        assert_eq!((held.id, held.attempt), (queued.id, 1), "round {round}");
+        s.release_job(&held, secs(t, round)).await.unwrap();
+        let job = s.job(a, queued.id).await.unwrap();
+        assert_eq!(
+            (
+                job.state,
+                job.attempts,
+                job.lease_until,
+                job.run_after,
+                job.finished_at
+            ),
+            (JobState::Queued, 0, None, secs(t, round), None),
+            "round {round}"
+        );
+        assert_eq!(s.vendor(a, v).await.unwrap().status, VendorStatus::Scanning);
+        assert_eq!(s.vendor_error(a, v).await.unwrap(), None);
+        // Released twice, or heartbeat/complete/fail after the release: the lease is gone.
+        assert!(matches!(
+            s.release_job(&held, secs(t, round)).await,
+            Err(Error::LeaseLost { .. })
+        ));
+        assert!(matches!(
+            s.heartbeat_job(&held, secs(t, round)).await,
+            Err(Error::LeaseLost { .. })
+        ));
+        assert!(matches!(
+            s.complete_job(&held, secs(t, round)).await,
+            Err(Error::LeaseLost { .. })
+        ));
+        assert!(matches!(
+            s.fail_job(&held, secs(t, round), "x").await,
+            Err(Error::LeaseLost { .. })
+        ));
+    }
+    // Still one active job for the vendor; the next worker runs it and finishes it.
+    assert!(!s.enqueue_scan(a, v, t).await.unwrap().created);
+    let next = s.claim_job("next", secs(t, 10)).await.unwrap().unwrap();
+    assert_eq!((next.id, next.attempt), (queued.id, 1));
+    record(&s, a, v, "vendor.example", 90, secs(t, 11)).await;
+    s.complete_job(&next, secs(t, 12)).await.unwrap();
+    assert_eq!(s.job(a, queued.id).await.unwrap().state, JobState::Done);
+    assert_eq!(s.vendor(a, v).await.unwrap().status, VendorStatus::Complete);
+
+    // A claim that lost its lease (expired, claimed by another) cannot release the job.
+    let s2 = ctx.store.clone();
+    let second = s2.enqueue_scan(a, v, secs(t, 20)).await.unwrap().job;
+    let lapsed = s2.claim_job("dead", secs(t, 20)).await.unwrap().unwrap();
+    let taker = s2
+        .claim_job("alive", secs(t, 20 + 301))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((taker.id, taker.attempt), (second.id, 2));
+    assert!(matches!(
+        s2.release_job(&lapsed, secs(t, 322)).await,
+        Err(Error::LeaseLost { .. })
+    ));
+    let job = s2.job(a, second.id).await.unwrap();
+    assert_eq!(
+        (job.state, job.worker.as_deref()),
+        (JobState::Running, Some("alive"))
+    );
 }
