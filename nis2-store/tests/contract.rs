@@ -1600,11 +1600,10 @@ async fn sqlite_stored_invalid_utf8_is_a_clear_error() {
     assert_eq!(s.list_vendors(a, Page::default()).await.unwrap().total, 1);
 }
 
-/// What an account's `/vendors` and `/dashboard/summary` show, and its data version.
-async fn views(
-    s: &SqlStore,
-    a: AccountId,
-) -> (u64, Vec<nis2_core::Vendor>, nis2_store::DashboardSummary) {
+/// An account's data version and what its `/vendors` and `/dashboard/summary` show.
+type Shown = (u64, Vec<nis2_core::Vendor>, nis2_store::DashboardSummary);
+
+async fn views(s: &SqlStore, a: AccountId) -> Shown {
     (
         s.data_version(a).await.unwrap(),
         s.list_vendors(a, Page::first(500)).await.unwrap().vendors,
@@ -1616,10 +1615,7 @@ async fn views(
 /// account shows changed, its version must have changed; `expect` says
 /// whether the write should have bumped it.
 struct Versions {
-    seen: Vec<(
-        AccountId,
-        (u64, Vec<nis2_core::Vendor>, nis2_store::DashboardSummary),
-    )>,
+    seen: Vec<(AccountId, Shown)>,
 }
 
 impl Versions {
