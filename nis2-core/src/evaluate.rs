@@ -487,8 +487,8 @@ fn cert_checks(out: &mut Out, cert: &CertificateObservations, domain: &str, now:
 /// insensitive, a trailing dot ignored, a wildcard only as the whole
 /// left-most label and matching exactly one label.
 pub fn hostname_matches(san: &str, host: &str) -> bool {
-    let san = san.trim_end_matches('.');
-    let host = host.trim_end_matches('.');
+    let san = trim_trailing_dots(san);
+    let host = trim_trailing_dots(host);
     if let Some(suffix) = san.strip_prefix("*.") {
         match crate::parse::split_once_byte(host, b'.') {
             Some((first, rest)) => {
@@ -501,8 +501,39 @@ pub fn hostname_matches(san: &str, host: &str) -> bool {
     }
 }
 
+/// Signature algorithms certificates are commonly signed with that are
+/// not weak: named here so that they need no scan.
+const STRONG_SIGNATURES: [&str; 8] = [
+    "sha256WithRSAEncryption",
+    "sha384WithRSAEncryption",
+    "sha512WithRSAEncryption",
+    "ecdsa-with-SHA256",
+    "ecdsa-with-SHA384",
+    "ecdsa-with-SHA512",
+    "RSASSA-PSS",
+    "ED25519",
+];
+
+/// `s` without its trailing dots (like `trim_end_matches('.')`).
+fn trim_trailing_dots(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut end = b.len();
+    while end > 0 && b[end - 1] == b'.' {
+        end -= 1;
+    }
+    // `.` is ASCII, so `end` is a character boundary.
+    &s[..end]
+}
+
 fn weak_signature(alg: &str) -> bool {
     let a = alg.trim_ascii();
+    if STRONG_SIGNATURES.contains(&a) {
+        return false;
+    }
+    weak_signature_scan(a)
+}
+
+fn weak_signature_scan(a: &str) -> bool {
     // One pass: does "sha1", "sha-1", "md5" or "md2" occur, in any case?
     let b = a.as_bytes();
     let at = |i: usize, pat: &[u8]| {
@@ -1050,38 +1081,64 @@ fn dns_checks(out: &mut Out, dns: &DnsObservations, email: Option<&EmailObservat
 
 // ---------------------------------------------------------------- ports
 
+/// The bit of `port` among [`RISKY_PORTS`] (bit i is `RISKY_PORTS[i]`);
+/// 0 for any other port.
+const fn risky_bit(port: u16) -> u32 {
+    let mut i = 0;
+    while i < RISKY_PORTS.len() {
+        if RISKY_PORTS[i] == port {
+            return 1 << i;
+        }
+        i += 1;
+    }
+    0
+}
+
+/// The bits of a set of risky ports.
+const fn risky_mask(ports: &[u16]) -> u32 {
+    let mut m = 0;
+    let mut i = 0;
+    while i < ports.len() {
+        m |= risky_bit(ports[i]);
+        i += 1;
+    }
+    m
+}
+
+const REMOTE_ADMIN_MASK: u32 = risky_mask(REMOTE_ADMIN_PORTS);
+const FILE_SHARE_CRITICAL_MASK: u32 = risky_mask(FILE_SHARE_CRITICAL_PORTS);
+const FILE_SHARE_MEDIUM_MASK: u32 = risky_mask(FILE_SHARE_MEDIUM_PORTS);
+const DATABASE_MASK: u32 = risky_mask(DATABASE_PORTS);
+
 fn port_checks(out: &mut Out, p: &PortObservations) {
-    // Sets of risky ports as bits (bit i is RISKY_PORTS[i]), so that each
-    // group is judged with a few mask operations.
+    // Sets of risky ports as bits, so that each group is judged with a few
+    // mask operations. A scan of exactly the risky ports (the usual case)
+    // needs no look-up at all.
     let bits = |ports: &[u16]| {
         ports.iter().fold(0u32, |m, port| {
             m | RISKY_PORTS.binary_search(port).map_or(0, |i| 1u32 << i)
         })
     };
-    let scanned = bits(&p.scanned);
+    let scanned = if p.scanned == RISKY_PORTS {
+        risky_mask(RISKY_PORTS)
+    } else {
+        bits(&p.scanned)
+    };
     let open = bits(&p.open);
-    let group = |out: &mut Out, id: CheckId, crit: &[u16], medium: &[u16]| {
-        let (crit_bits, medium_bits) = (bits(crit), bits(medium));
-        if scanned & (crit_bits | medium_bits) == 0 {
+    let group = |out: &mut Out, id: CheckId, crit: (&[u16], u32), medium: (&[u16], u32)| {
+        if scanned & (crit.1 | medium.1) == 0 {
             return;
         }
-        let list = |ports: &[u16]| -> Evidence {
+        let list = |(ports, mask): (&[u16], u32)| -> Evidence {
+            let open_here = open & mask;
             // One open port (the usual case) is spelled out in a table.
-            let mut one = ports
-                .iter()
-                .filter(|port| open & bits(std::slice::from_ref(port)) != 0);
-            if let (Some(port), None) = (one.next(), one.next())
-                && let Ok(i) = RISKY_PORTS.binary_search(port)
-            {
-                return OPEN_PORT_EVIDENCE[i].into();
+            if open_here.count_ones() == 1 {
+                return OPEN_PORT_EVIDENCE[open_here.trailing_zeros() as usize].into();
             }
             let mut s = String::with_capacity(40);
             s.push_str("open TCP port(s) ");
             let mut first = true;
-            for port in ports
-                .iter()
-                .filter(|port| open & bits(std::slice::from_ref(port)) != 0)
-            {
+            for port in ports.iter().filter(|port| open & risky_bit(**port) != 0) {
                 if !first {
                     s.push_str(", ");
                 }
@@ -1090,22 +1147,32 @@ fn port_checks(out: &mut Out, p: &PortObservations) {
             }
             s.into()
         };
-        if open & crit_bits != 0 {
+        if open & crit.1 != 0 {
             out.fail_tier(id, 0, list(crit));
-        } else if open & medium_bits != 0 {
+        } else if open & medium.1 != 0 {
             out.fail_tier(id, 1, list(medium));
         } else {
             out.pass(id, "ports closed or filtered");
         }
     };
-    group(out, CheckId::ExposureRemoteAdmin, REMOTE_ADMIN_PORTS, &[]);
+    group(
+        out,
+        CheckId::ExposureRemoteAdmin,
+        (REMOTE_ADMIN_PORTS, REMOTE_ADMIN_MASK),
+        (&[], 0),
+    );
     group(
         out,
         CheckId::ExposureFileShare,
-        FILE_SHARE_CRITICAL_PORTS,
-        FILE_SHARE_MEDIUM_PORTS,
+        (FILE_SHARE_CRITICAL_PORTS, FILE_SHARE_CRITICAL_MASK),
+        (FILE_SHARE_MEDIUM_PORTS, FILE_SHARE_MEDIUM_MASK),
     );
-    group(out, CheckId::ExposureDatabase, DATABASE_PORTS, &[]);
+    group(
+        out,
+        CheckId::ExposureDatabase,
+        (DATABASE_PORTS, DATABASE_MASK),
+        (&[], 0),
+    );
 }
 
 #[cfg(test)]
@@ -1160,6 +1227,32 @@ mod tests {
         }
     }
 
+    #[test]
+    fn strong_signature_shortcut_agrees_with_the_scan() {
+        for a in STRONG_SIGNATURES {
+            assert!(!weak_signature_scan(a), "{a}");
+            assert!(!weak_signature(a));
+        }
+        for a in [
+            "sha1WithRSAEncryption",
+            "md5WithRSAEncryption",
+            " SHA-1 ",
+            "1.2.840.10045.4.1",
+        ] {
+            assert!(weak_signature(a), "{a}");
+        }
+        for (s, t) in [
+            ("a.b..", "a.b"),
+            ("...", ""),
+            ("a", "a"),
+            ("", ""),
+            ("é.", "é"),
+        ] {
+            assert_eq!(trim_trailing_dots(s), s.trim_end_matches('.'));
+            assert_eq!(trim_trailing_dots(s), t);
+        }
+    }
+
     /// The port groups are bits of `RISKY_PORTS`: it must be sorted (it is
     /// binary-searched), hold every group's ports and nothing else, and fit
     /// in the 32-bit masks.
@@ -1176,5 +1269,13 @@ mod tests {
         .concat();
         union.sort_unstable();
         assert_eq!(union, RISKY_PORTS);
+        for (i, port) in RISKY_PORTS.iter().enumerate() {
+            assert_eq!(risky_bit(*port), 1 << i);
+        }
+        assert_eq!(risky_bit(8080), 0);
+        assert_eq!(
+            REMOTE_ADMIN_MASK | FILE_SHARE_CRITICAL_MASK | FILE_SHARE_MEDIUM_MASK | DATABASE_MASK,
+            (1 << RISKY_PORTS.len()) - 1
+        );
     }
 }

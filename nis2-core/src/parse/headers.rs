@@ -190,20 +190,51 @@ pub fn parse_set_cookie(value: &str) -> Result<Cookie<'_>, ParseError> {
 /// a `/` followed by a digit (`Apache/2.4.41`, `PHP/8.1.2`, `nginx/1.25.3`).
 pub fn disclosed_version(value: &str) -> Option<&str> {
     let bytes = value.as_bytes();
-    for (i, b) in bytes.iter().enumerate() {
-        if *b == b'/' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
-            let start = value[..i]
-                .char_indices()
-                .rev()
-                .find(|(_, c)| c.is_whitespace() || *c == '(' || *c == ',')
-                .map_or(0, |(s, c)| s + c.len_utf8());
-            let end = value[i..]
-                .find(|c: char| c.is_whitespace() || c == ')' || c == ',')
-                .map_or(value.len(), |e| i + e);
-            return Some(&value[start..end]);
+    let i = (0..bytes.len())
+        .find(|&i| bytes[i] == b'/' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))?;
+    // The token runs back to a space, `(` or `,` and on to a space, `)` or
+    // `,`. ASCII bytes are judged as they are; the first other byte hands
+    // the rest of that search to the character-wise one.
+    let ws = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let mut start = None;
+    for (at, &b) in bytes[..i].iter().enumerate().rev() {
+        if !b.is_ascii() {
+            break;
+        }
+        if ws(b) || b == b'(' || b == b',' {
+            start = Some(at + 1);
+            break;
+        }
+        if at == 0 {
+            start = Some(0);
         }
     }
-    None
+    let start = start.unwrap_or_else(|| {
+        value[..i]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| c.is_whitespace() || *c == '(' || *c == ',')
+            .map_or(0, |(s, c)| s + c.len_utf8())
+    });
+    let mut end = None;
+    for (at, &b) in bytes[i..].iter().enumerate() {
+        if !b.is_ascii() {
+            break;
+        }
+        if ws(b) || b == b')' || b == b',' {
+            end = Some(i + at);
+            break;
+        }
+        if i + at + 1 == bytes.len() {
+            end = Some(bytes.len());
+        }
+    }
+    let end = end.unwrap_or_else(|| {
+        value[i..]
+            .find(|c: char| c.is_whitespace() || c == ')' || c == ',')
+            .map_or(value.len(), |e| i + e)
+    });
+    Some(&value[start..end])
 }
 
 #[cfg(test)]
@@ -280,6 +311,39 @@ mod tests {
         assert!(parse_set_cookie("").is_err());
     }
 
+    /// The first, character-wise implementation, kept to check the
+    /// byte-wise one against.
+    fn disclosed_version_reference(value: &str) -> Option<&str> {
+        let bytes = value.as_bytes();
+        for (i, b) in bytes.iter().enumerate() {
+            if *b == b'/' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                let start = value[..i]
+                    .char_indices()
+                    .rev()
+                    .find(|(_, c)| c.is_whitespace() || *c == '(' || *c == ',')
+                    .map_or(0, |(s, c)| s + c.len_utf8());
+                let end = value[i..]
+                    .find(|c: char| c.is_whitespace() || c == ')' || c == ',')
+                    .map_or(value.len(), |e| i + e);
+                return Some(&value[start..end]);
+            }
+        }
+        None
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn disclosed_version_agrees_with_the_reference(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "Apache", "/", "2", ".4", " ", "(", ")", ",", "\u{b}", "\u{85}", "\u{a0}",
+                "é", "\u{3000}", "x", "\t", "/9",
+            ]), 0..12)
+        ) {
+            let v = parts.concat();
+            proptest::prop_assert_eq!(disclosed_version(&v), disclosed_version_reference(&v));
+        }
+    }
+
     #[test]
     fn versions() {
         assert_eq!(
@@ -298,5 +362,13 @@ mod tests {
         assert_eq!(disclosed_version("é/1"), Some("é/1"));
         // A multi-byte separator before the product (found by proptest).
         assert_eq!(disclosed_version("a\u{3000}nginx/1.2"), Some("nginx/1.2"));
+        assert_eq!(
+            disclosed_version("a\u{b}nginx/1.2\u{b}x"),
+            Some("nginx/1.2")
+        );
+        assert_eq!(disclosed_version("/1"), Some("/1"));
+        assert_eq!(disclosed_version("(x/1)"), Some("x/1"));
+        assert_eq!(disclosed_version("é x/1\u{a0}y"), Some("x/1"));
+        assert_eq!(disclosed_version("x/1é"), Some("x/1é"));
     }
 }

@@ -70,23 +70,38 @@ pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
 }
 
 /// Splits at an ASCII byte. For the short protocol strings parsed here a
-/// plain byte loop is several times cheaper than `str::split`.
-pub(crate) fn split_at_byte(s: &str, sep: u8) -> impl Iterator<Item = &str> + Clone {
+/// byte search is several times cheaper than `str::split`.
+pub(crate) fn split_at_byte(s: &str, sep: u8) -> SplitByte<'_> {
     debug_assert!(sep.is_ascii());
-    let mut rest = Some(s);
-    std::iter::from_fn(move || {
-        let r = rest?;
-        match find_byte(r.as_bytes(), sep) {
+    SplitByte { rest: Some(s), sep }
+}
+
+/// The iterator of [`split_at_byte`].
+#[derive(Clone)]
+pub(crate) struct SplitByte<'a> {
+    /// What is left; `None` once the last piece was returned.
+    rest: Option<&'a str>,
+    sep: u8,
+}
+
+impl<'a> Iterator for SplitByte<'a> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        let r = self.rest?;
+        match find_byte(r.as_bytes(), self.sep) {
+            // `sep` is ASCII, so `i` and `i + 1` are character boundaries.
             Some(i) => {
-                rest = Some(&r[i + 1..]);
+                self.rest = Some(&r[i + 1..]);
                 Some(&r[..i])
             }
             None => {
-                rest = None;
+                self.rest = None;
                 Some(r)
             }
         }
-    })
+    }
 }
 
 /// Lines ending in `\n` or `\r\n`, like `str::lines`.
