@@ -242,6 +242,8 @@ pub fn assess(findings: impl IntoFindings, history: &History<'_>) -> Assessment 
         },
         grade,
         history,
+        // The current severity of a failing check: its remediation deadline.
+        |id| finding_of(id as usize).severity,
     );
 
     let mut critical_risks: Vec<Cow<'static, str>> = Vec::with_capacity(n_urgent);
@@ -387,7 +389,12 @@ fn worst(st: Statuses, among: u64) -> MappingStatus {
     }
 }
 
-fn mapping(st: Statuses, grade: Grade, history: &History<'_>) -> Nis2Mapping {
+fn mapping(
+    st: Statuses,
+    grade: Grade,
+    history: &History<'_>,
+    severity_of: impl Fn(CheckId) -> Severity,
+) -> Nis2Mapping {
     let mut m = Nis2Mapping::default();
     for a in Article::ALL {
         m.set(a, worst(st, SPEAKING[a as usize]));
@@ -419,12 +426,13 @@ fn mapping(st: Statuses, grade: Grade, history: &History<'_>) -> Nis2Mapping {
     }
 
     // (f) effectiveness: something still failing that already failed a scan
-    // older than its remediation deadline. Needs history.
+    // older than its remediation deadline (the deadline of the severity it
+    // fails at now: FTP alone has 30 days, SMB 7). Needs history.
     if !history.previous.is_empty() && any {
         let overdue = history.previous.iter().any(|p| {
             p.failing.iter().any(|id| {
                 failing.contains(*id) && !id.is_indicator() && {
-                    let (_, days) = remediation_deadline(id.check().tiers[0].severity);
+                    let (_, days) = remediation_deadline(severity_of(*id));
                     p.scanned_at.plus_days(i64::from(days)) <= history.now
                 }
             })

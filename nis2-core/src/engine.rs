@@ -91,8 +91,14 @@ impl Engine {
     /// Scans one vendor end to end. On a scan failure the vendor is marked
     /// `error` in the store and the error returned; on success the scan and its
     /// events are stored in one transaction and the notifier is told.
+    ///
+    /// The clock is read once, and truncated to whole seconds as the seed API
+    /// writes times: that instant is the assessment's, the stored scan's and
+    /// every event's.
     pub async fn scan_vendor(&self, vendor: &Vendor) -> Result<ScanOutcome, EngineError> {
-        let now = self.clock.now();
+        // The seed API speaks in whole seconds (`2026-06-27T10:00:00Z`): the
+        // assessment, the stored scan and the events all carry this instant.
+        let now = self.clock.now().trunc_seconds();
         let observations = match self.scanner.scan(&vendor.domain).await {
             Ok(o) => o,
             Err(e) => {

@@ -72,6 +72,141 @@ fn path(o: &mut Observations, p: &str, status: u16, ctype: &str, body: &str) {
     });
 }
 
+/// The check table of `CATALOG.md` (method `nis2-score/1`), verbatim: id,
+/// when it fails, severity, penalty, cap, Art. 21(2) points, annex.
+const CATALOG_MD: &str = r#"
+| `https.unavailable` | no TLS service on the HTTPS port | critical | 40 | F | h, e | 9.1.2(b), 6.7.2(i) |
+| `cert.expired` | leaf not valid now (expired or not yet valid) | critical | 40 | F | h | 9.1.2(c) |
+| `cert.revoked` | the leaf is revoked: a stapled OCSP response says so, or the OCSP responder named in the certificate does (asked only at a policy-checked address) | critical | 40 | F | h | 9.1.2(c) |
+| `cert.untrusted` | chain does not verify to a trusted root (incl. self-signed) | critical | 30 | D | h | 9.1.2(c) |
+| `cert.hostname_mismatch` | no SAN matches the domain | critical | 30 | D | h | 9.1.2(c) |
+| `cert.expires_soon` | ≤ 7 days left (high, 20) / ≤ 30 days left (medium, 8) | high/medium | 20/8 | — | h | 9.1.2(c)(v) |
+| `cert.weak_key` | RSA < 2048 bits, ECDSA < 256 bits | high | 20 | C | h | 9.1.2(b) |
+| `cert.sha1_signature` | leaf or intermediate signed with SHA-1 or MD5 | high | 15 | C | h | 9.1.2(b) |
+| `tls.ssl3_enabled` | SSLv3 (or SSLv2) accepted | critical | 30 | D | h | 9.1.2(b) |
+| `tls.tls10_enabled` | TLS 1.0 accepted | high | 15 | C | h | 9.1.2(b) |
+| `tls.tls11_enabled` | TLS 1.1 accepted | high | 10 | C | h | 9.1.2(b) |
+| `tls.weak_cipher` | RC4, DES, 3DES, NULL, EXPORT or anonymous suites accepted | high | 15 | C | h | 9.1.2(b) |
+| `tls.no_forward_secrecy` | a non-(EC)DHE key exchange is accepted on TLS ≤ 1.2 | medium | 6 | — | h | 9.1.2(b) |
+| `tls.no_tls13` | TLS 1.3 not offered | low | 3 | — | h | 9.1.2(b) |
+| `http.no_https_redirect` | plain HTTP answers without redirecting to HTTPS | medium | 8 | — | h, e | 6.7.2(i) |
+| `http.hsts_missing` | no Strict-Transport-Security on HTTPS | medium | 8 | — | h, e | 6.7.2(i) |
+| `http.hsts_weak` | HSTS max-age < 31536000 | low | 3 | — | h | 6.7.2(i) |
+| `http.csp_missing` | no Content-Security-Policy | low | 5 | — | e, g | 6.2 |
+| `http.frame_protection_missing` | no X-Frame-Options and no CSP frame-ancestors | low | 3 | — | e | 6.2 |
+| `http.xcto_missing` | no `X-Content-Type-Options: nosniff` | low | 3 | — | e | 6.2 |
+| `http.referrer_policy_missing` | no Referrer-Policy | low | 2 | — | e | 6.2 |
+| `http.cookie_insecure` | a cookie set over HTTPS lacks Secure or HttpOnly | low | 4 | — | e, i | 6.2, 11.6 |
+| `http.version_disclosure` | Server / X-Powered-By reveal a product version | low | 3 | — | e, g | 6.6.1, 6.3 |
+| `http.sensitive_path_exposed` | `/.git/HEAD`, `/.env` reachable with real content | critical | 30 | D | e, h | 6.3 |
+| `vuln.security_txt_missing` | no valid `/.well-known/security.txt` (RFC 9116), or its Expires is past | low | 3 | — | e, b | 6.10.2(e) |
+| `email.spf_missing` | no SPF record for a domain that has MX | high | 12 | — | e, j | 6.7.2(k) |
+| `email.spf_permissive` | SPF ends in `+all` or `?all`, or has no `all`/`redirect` | high | 12 | — | e, j | 6.7.2(k) |
+| `email.spf_invalid` | several SPF records, syntax error, or more than 10 DNS lookups | medium | 8 | — | e, j | 6.7.2(k) |
+| `email.dmarc_missing` | no DMARC record at `_dmarc.` | high | 12 | — | e, j | 6.7.2(k) |
+| `email.dmarc_weak` | `p=none`, or `pct` < 100 | medium | 6 | — | e, j | 6.7.2(k) |
+| `email.mta_sts_missing` | no MTA-STS record and policy in enforce/testing mode | low | 2 | — | e, h | 6.7.2(k) |
+| `email.tlsrpt_missing` | no `_smtp._tls` TLS-RPT record | low | 1 | — | e | 6.7.2(k) |
+| `dns.dnssec_missing` | zone not signed (no DS/DNSKEY, or not validated) | low | 4 | — | e, h | 6.7.2(l) |
+| `dns.caa_missing` | no CAA record at the domain or its parents | low | 2 | — | h, d | 9.1.2(c) |
+| `exposure.remote_admin` | RDP 3389, VNC 5900, Telnet 23, WinRM 5985/5986 open | critical | 25 | D | e, i | 6.7.2(c),(d),(f) |
+| `exposure.file_share` | SMB 445, NetBIOS 139, FTP 21 open | critical/medium | 25/8 | D/— | e, i | 6.7.2(f) |
+| `exposure.database` | MySQL 3306, PostgreSQL 5432, MSSQL 1433, Redis 6379, MongoDB 27017, Elasticsearch 9200, Memcached 11211 open | critical | 25 | D | e, i | 6.7.2(c),(f) |
+"#;
+
+fn severity_named(s: &str) -> Severity {
+    match s {
+        "critical" => Severity::Critical,
+        "high" => Severity::High,
+        "medium" => Severity::Medium,
+        "low" => Severity::Low,
+        other => panic!("severity {other}"),
+    }
+}
+
+#[test]
+fn catalog_rows_match_catalog_md() {
+    let mut seen = Vec::new();
+    for line in CATALOG_MD.lines().filter(|l| !l.trim().is_empty()) {
+        let cells: Vec<&str> = line.trim_matches('|').split(" | ").map(str::trim).collect();
+        assert_eq!(cells.len(), 7, "{line}");
+        let id: CheckId = cells[0].trim_matches('`').parse().unwrap();
+        seen.push(id);
+        let row = id.check();
+        // Severities and penalties: one or two tiers, `high/medium`, `20/8`.
+        let sevs: Vec<Severity> = cells[2].split('/').map(severity_named).collect();
+        let pens: Vec<u8> = cells[3].split('/').map(|p| p.parse().unwrap()).collect();
+        let caps: Vec<Option<Grade>> = cells[4]
+            .split('/')
+            .map(|c| match c {
+                "—" => None,
+                g => Some(g.parse().unwrap()),
+            })
+            .collect();
+        assert_eq!(row.tiers.len(), sevs.len(), "{id} tiers");
+        for (i, t) in row.tiers.iter().enumerate() {
+            assert_eq!(t.severity, sevs[i], "{id} severity");
+            assert_eq!(t.penalty, pens[i], "{id} penalty");
+            // A single cap cell applies to every tier (`—` for two tiers).
+            assert_eq!(t.cap, caps[i.min(caps.len() - 1)], "{id} cap");
+        }
+        let arts: Vec<char> = row.articles.iter().map(|a| a.letter()).collect();
+        let md_arts: Vec<char> = cells[5]
+            .split(", ")
+            .map(|a| a.chars().next().unwrap())
+            .collect();
+        assert_eq!(arts, md_arts, "{id} Art. 21(2) points, primary first");
+        assert_eq!(row.annex, cells[6], "{id} annex");
+        assert_eq!(row.bonus, 0, "{id}");
+    }
+    // Every deduction row of the catalog is in CATALOG.md, and only those.
+    let deductions: Vec<CheckId> = CheckId::ALL
+        .iter()
+        .copied()
+        .filter(|id| !id.is_bonus() && !id.is_indicator())
+        .collect();
+    assert_eq!(seen, deductions);
+}
+
+#[test]
+fn bonus_rows_match_catalog_md() {
+    // "TLS 1.3 only and no TLS ≤ 1.1 (+2), HSTS with preload and
+    // includeSubDomains (+2), DMARC p=reject (+2), DNSSEC signed (+2),
+    // MTA-STS enforce (+1), CAA present (+1), valid security.txt (+1), DKIM
+    // key found at a common selector (+1), TLS 1.3 hybrid post-quantum key
+    // exchange (+1)"; total at most 10.
+    let expected = [
+        (CheckId::BonusModernTls, 2),
+        (CheckId::BonusHstsPreload, 2),
+        (CheckId::BonusDmarcReject, 2),
+        (CheckId::BonusDnssecSigned, 2),
+        (CheckId::BonusMtaStsEnforce, 1),
+        (CheckId::BonusCaaPresent, 1),
+        (CheckId::BonusSecurityTxt, 1),
+        (CheckId::BonusDkimFound, 1),
+        (CheckId::BonusPqKex, 1),
+    ];
+    let bonuses: Vec<(CheckId, u8)> = CheckId::ALL
+        .iter()
+        .filter(|id| id.is_bonus())
+        .map(|id| (*id, id.check().bonus))
+        .collect();
+    assert_eq!(bonuses, expected);
+    assert_eq!(nis2_core::catalog::BONUS_CAP, 10);
+    for (id, _) in expected {
+        assert!(
+            id.check().positive.is_some(),
+            "{id} is told as a positive finding"
+        );
+        assert!(
+            id.check()
+                .tiers
+                .iter()
+                .all(|t| t.penalty == 0 && t.cap.is_none())
+        );
+    }
+}
+
 #[test]
 fn flawless_vendor_passes_every_deduction_check_and_earns_every_bonus() {
     let fs = evaluate(&good(), now()).unwrap();
@@ -745,4 +880,83 @@ fn invalid_observations_are_clear_errors() {
             .to_string()
             .contains("surprise")
     );
+}
+
+/// Each bonus: earned by the flawless vendor, and not earned once the one
+/// fact it rests on is taken away.
+#[test]
+fn every_bonus_earned_and_not_earned() {
+    type Damage = fn(&mut Observations);
+    let cases: [(CheckId, Damage); 11] = [
+        (CheckId::BonusModernTls, |o| {
+            tls(o).protocols.tls1_1 = Probe::Accepted
+        }),
+        (CheckId::BonusModernTls, |o| {
+            tls(o).protocols.tls1_3 = Probe::Refused
+        }),
+        (CheckId::BonusPqKex, |o| tls(o).hybrid_pq_kex = Some(false)),
+        (CheckId::BonusPqKex, |o| {
+            tls(o).protocols.tls1_3 = Probe::Refused
+        }),
+        (CheckId::BonusHstsPreload, |o| {
+            set_header(
+                o,
+                "Strict-Transport-Security",
+                "max-age=63072000; includeSubDomains",
+            )
+        }),
+        (CheckId::BonusDmarcReject, |o| {
+            email(o).dmarc.records = vec!["v=DMARC1; p=quarantine".into()]
+        }),
+        (CheckId::BonusDnssecSigned, |o| {
+            o.dns.as_mut().unwrap().dnssec.validated = Some(false)
+        }),
+        (CheckId::BonusMtaStsEnforce, |o| {
+            let p = email(o).mta_sts.policy.as_mut().unwrap();
+            p.body = p.body.replace("enforce", "testing");
+        }),
+        (CheckId::BonusCaaPresent, |o| {
+            o.dns.as_mut().unwrap().caa.clear()
+        }),
+        (CheckId::BonusSecurityTxt, |o| {
+            path(o, "/.well-known/security.txt", 404, "text/html", "")
+        }),
+        (CheckId::BonusDkimFound, |o| email(o).dkim.clear()),
+    ];
+    for (id, damage) in cases {
+        let o = good();
+        let earned = judge(&o, id);
+        assert_eq!((earned.status, earned.penalty), (Status::Pass, 0), "{id}");
+        assert_eq!(earned.bonus, id.check().bonus);
+        let mut o = good();
+        damage(&mut o);
+        let fs = evaluate(&o, now()).unwrap();
+        assert!(find(&fs, id).is_none(), "{id} still earned");
+    }
+    // DKIM cannot be proven absent: no key found deducts nothing.
+    let mut o = good();
+    email(&mut o).dkim.clear();
+    let fs = evaluate(&o, now()).unwrap();
+    assert!(fs.iter().all(|f| !f.failed()));
+    let a = nis2_core::assess(fs, &nis2_core::History::first_scan(now()));
+    assert_eq!(a.score, 100);
+}
+
+/// A timestamp that parses but cannot be held in UTC (the last hours of
+/// year 9999 at a negative offset) is an error, not a panic.
+#[test]
+fn timestamps_out_of_range_in_utc_are_errors() {
+    let mut v = serde_json::to_value(good()).unwrap();
+    v["tls"]["certificate"]["chain"][0]["not_after"] =
+        serde_json::json!("9999-12-31T23:59:59-01:00");
+    let e = serde_json::from_value::<Observations>(v)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("timestamp") && e.contains("range"), "{e}");
+    // Far but representable dates are fine, and judged.
+    let mut o = good();
+    leaf(&mut o).not_after = Timestamp::parse("9999-12-31T23:59:59Z").unwrap();
+    assert_passes(&o, CheckId::CertExpired);
+    leaf(&mut o).not_before = Timestamp::parse("0000-01-01T00:00:00Z").unwrap();
+    assert_passes(&o, CheckId::CertExpiresSoon);
 }

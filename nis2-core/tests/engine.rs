@@ -327,3 +327,42 @@ fn notifier_failure_does_not_lose_the_scan() {
         "the event is in the outbox for the dispatcher"
     );
 }
+
+/// A clock with sub-second precision (a real one): the seed API speaks in
+/// whole seconds, so the assessment, the stored scan and every event carry
+/// the instant truncated to the second.
+#[test]
+fn timestamps_are_whole_seconds_like_the_seed() {
+    struct PreciseClock;
+    impl Clock for PreciseClock {
+        fn now(&self) -> Timestamp {
+            Timestamp::parse("2026-06-27T10:00:00.987654321Z").unwrap()
+        }
+    }
+    let scanner = Arc::new(FakeScanner {
+        next: Mutex::new(vec![Ok(weak_vendor("vendor.example", t0()))]),
+    });
+    let store = Arc::new(MemStore::default());
+    let engine = Engine::new(
+        scanner,
+        store.clone(),
+        Arc::new(Recorder::default()),
+        Arc::new(PreciseClock),
+    );
+    let out = block_on(engine.scan_vendor(&vendor())).unwrap();
+    let whole = Timestamp::parse("2026-06-27T10:00:00Z").unwrap();
+    assert_eq!(out.assessment.assessed_at, whole);
+    assert!(
+        out.assessment
+            .remediation_steps
+            .iter()
+            .all(|s| s.due.unix() % 86_400 == whole.unix() % 86_400)
+    );
+    let s = store.s.lock().unwrap();
+    assert_eq!(s.scans[0].2.scanned_at, whole);
+    assert_eq!(s.outbox.len(), 2, "scan_completed and critical_alert");
+    for (_, body) in &s.outbox {
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(v["timestamp"], "2026-06-27T10:00:00Z", "{body}");
+    }
+}

@@ -634,3 +634,200 @@ fn summaries_say_what_the_scan_is_and_is_not() {
     let good = scan(&flawless_vendor("vendor.example", now()));
     assert!(good.executive_summary.contains("No weaknesses were found"));
 }
+
+// ---------------------------------------------------------------- the seed's shapes
+
+/// Keys of a JSON object, in the order they are written in `text` (its
+/// serialization; a `Value` would sort them).
+fn keys_in_order(text: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    let obj = v.as_object().unwrap();
+    let mut keys: Vec<(usize, String)> = obj
+        .keys()
+        .map(|k| (text.find(&format!("\"{k}\":")).unwrap(), k.clone()))
+        .collect();
+    keys.sort();
+    keys.into_iter().map(|(_, k)| k).collect()
+}
+
+#[test]
+fn score_data_object_has_the_seed_fields_and_values() {
+    let a = scan(&weak_vendor("weak.example", now()));
+    let text = serde_json::to_string(&a).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let d = &v["deductions"][0];
+    assert_eq!(
+        keys_in_order(&serde_json::to_string(&a.deductions[0]).unwrap()),
+        ["reason", "penalty", "check_id", "severity"]
+    );
+    assert!(d["reason"].is_string() && d["penalty"].is_u64());
+    let good = scan(&flawless_vendor("vendor.example", now()));
+    assert_eq!(
+        keys_in_order(&serde_json::to_string(&good.bonuses[0]).unwrap()),
+        ["reason", "bonus", "check_id"]
+    );
+    assert_eq!(
+        keys_in_order(&serde_json::to_string(&a.remediation_steps[0]).unwrap()),
+        [
+            "priority",
+            "action",
+            "deadline_days",
+            "check_id",
+            "severity",
+            "due"
+        ]
+    );
+    for step in v["remediation_steps"].as_array().unwrap() {
+        assert!(
+            ["Critical", "High", "Medium"].contains(&step["priority"].as_str().unwrap()),
+            "{step}"
+        );
+        assert!(step["deadline_days"].is_u64());
+    }
+    for (k, status) in v["nis2_mapping"].as_object().unwrap() {
+        assert!(k.starts_with("article_21_2"));
+        assert!(
+            ["compliant", "partial", "non-compliant", "not_assessed"]
+                .contains(&status.as_str().unwrap()),
+            "{k}: {status}"
+        );
+    }
+    assert!(v["score"].is_u64() && v["score"].as_u64().unwrap() <= 100);
+    assert!(["A", "B", "C", "D", "F"].contains(&v["grade"].as_str().unwrap()));
+    assert!(["Low", "Medium", "High", "Critical"].contains(&v["risk_level"].as_str().unwrap()));
+    assert!(
+        v["critical_risks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r.is_string())
+    );
+    assert!(
+        v["positive_findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r.is_string())
+    );
+    assert!(v["technical_summary"].is_string() && v["executive_summary"].is_string());
+    assert_eq!(v["method"], "nis2-score/1");
+    // The documented additions follow the seed's fields.
+    assert_eq!(
+        keys_in_order(&text),
+        [
+            "score",
+            "grade",
+            "risk_level",
+            "deductions",
+            "bonuses",
+            "nis2_mapping",
+            "critical_risks",
+            "positive_findings",
+            "remediation_steps",
+            "technical_summary",
+            "executive_summary",
+            "method",
+            "assessed_at",
+            "findings",
+        ]
+    );
+}
+
+#[test]
+fn event_payloads_have_exactly_the_seed_fields() {
+    let mut o = flawless_vendor("vendor.example", now());
+    o.tls.as_mut().unwrap().certificate.as_mut().unwrap().chain[0].not_after = now().plus_days(-1);
+    let f = scan(&o);
+    let ev = events(
+        Some(Previous {
+            score: 88,
+            grade: Grade::B,
+        }),
+        &f,
+        subject(),
+    );
+    let shapes: Vec<Vec<String>> = ev.iter().map(|e| keys_in_order(&e.to_json())).collect();
+    assert_eq!(
+        shapes,
+        [
+            vec![
+                "event",
+                "vendor_id",
+                "domain",
+                "score",
+                "grade",
+                "risk_level",
+                "pdf_url",
+                "timestamp"
+            ],
+            vec![
+                "event",
+                "vendor_id",
+                "domain",
+                "previous_grade",
+                "new_grade",
+                "score_change",
+                "timestamp"
+            ],
+            vec![
+                "event",
+                "vendor_id",
+                "domain",
+                "grade",
+                "score",
+                "critical_findings",
+                "timestamp"
+            ],
+        ]
+    );
+    let v: serde_json::Value = serde_json::from_str(&ev[1].to_json()).unwrap();
+    assert_eq!(v["event"], "grade_changed");
+    assert_eq!(
+        (v["previous_grade"].as_str(), v["new_grade"].as_str()),
+        (Some("B"), Some("F"))
+    );
+    assert_eq!(v["score_change"], i64::from(f.score) - 88);
+    let v: serde_json::Value = serde_json::from_str(&ev[2].to_json()).unwrap();
+    assert_eq!(v["event"], "critical_alert");
+    assert_eq!(
+        v["critical_findings"],
+        serde_json::json!(["Expired TLS certificate"])
+    );
+    assert_eq!(v["timestamp"], "2026-06-27T10:00:00Z");
+    assert_eq!(v["vendor_id"], "00000000-0000-0000-0000-000000000000");
+    // The events read back as what was sent.
+    for e in &ev {
+        assert_eq!(&serde_json::from_str::<Event>(&e.to_json()).unwrap(), e);
+    }
+}
+
+#[test]
+fn effectiveness_uses_the_deadline_of_the_current_severity() {
+    // FTP alone is the medium tier of exposure.file_share: 30 days, not 7.
+    let ftp = [fail_tier(CheckId::ExposureFileShare, 1)];
+    let past = |days_ago: i64| {
+        [PastScan {
+            scan_id: ScanId(uuid::Uuid::nil()),
+            scanned_at: now().plus_days(-days_ago),
+            score: 92,
+            grade: Grade::A,
+            failing: vec![CheckId::ExposureFileShare],
+        }]
+    };
+    let f_at = |days_ago: i64| {
+        assess(&ftp, &History::new(now(), &past(days_ago)))
+            .nis2_mapping
+            .article_21_2f
+    };
+    assert_eq!(f_at(10), MappingStatus::Compliant);
+    assert_eq!(f_at(29), MappingStatus::Compliant);
+    assert_eq!(f_at(30), MappingStatus::NonCompliant);
+    // SMB (critical tier): 7 days.
+    let smb = [fail_tier(CheckId::ExposureFileShare, 0)];
+    assert_eq!(
+        assess(&smb, &History::new(now(), &past(10)))
+            .nis2_mapping
+            .article_21_2f,
+        MappingStatus::NonCompliant
+    );
+}
