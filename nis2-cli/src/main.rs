@@ -10,16 +10,17 @@
 mod cli;
 mod config;
 mod lab;
+mod logging;
 mod output;
 mod portfolio;
 mod scan;
 mod score;
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use nis2_core::Timestamp;
 
 use cli::{Cli, ColorChoice, Command};
@@ -38,6 +39,8 @@ pub(crate) enum Outcome {
 pub(crate) struct Global {
     /// Colour stdout.
     pub(crate) color: bool,
+    /// Colour the logs on stderr (`nis2 serve`, `nis2 worker`).
+    pub(crate) stderr_color: bool,
     /// Fixed "now", if given.
     pub(crate) now: Option<Timestamp>,
 }
@@ -71,13 +74,18 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
+        // Not eprintln!: a closed stderr must not panic inside the hook.
+        let _ = writeln!(
+            std::io::stderr(),
             "error: internal error (please report it): {}{at}",
             one_line(&msg)
         );
     }));
 
-    let cli = match Cli::try_parse() {
+    let cli = match clap_command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
         Err(e) => return clap_error(e),
     };
@@ -89,10 +97,27 @@ fn main() -> ExitCode {
                 // `nis2 … | head`: the reader left; not an error.
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", message(&e));
+            let _ = writeln!(std::io::stderr(), "error: {}", message(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The command line, where an empty `NIS2_*` variable counts as unset (as
+/// an empty NO_COLOR does): `NIS2_LISTEN=` from a template with no value
+/// falls back to the file and the default instead of failing to parse.
+fn clap_command() -> clap::Command {
+    fn unset_empty(cmd: clap::Command) -> clap::Command {
+        cmd.mut_args(|arg| {
+            let empty = arg
+                .get_env()
+                .and_then(std::env::var_os)
+                .is_some_and(|v| v.is_empty());
+            if empty { arg.env(None) } else { arg }
+        })
+        .mut_subcommands(unset_empty)
+    }
+    unset_empty(Cli::command())
 }
 
 /// Help and version go to stdout with code 0; usage errors become one line.
@@ -116,7 +141,11 @@ fn clap_error(e: clap::Error) -> ExitCode {
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("invalid arguments");
             let first = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("error: {} (see `nis2 --help`)", first.trim());
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {} (see `nis2 --help`)",
+                first.trim()
+            );
             ExitCode::from(2)
         }
     }
@@ -152,20 +181,25 @@ pub(crate) fn one_line(s: &str) -> String {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    let color = match cli.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let (color, stderr_color) = match cli.color {
+        ColorChoice::Always => (true, true),
+        ColorChoice::Never => (false, false),
+        ColorChoice::Auto => (
+            !no_color && std::io::stdout().is_terminal(),
+            !no_color && std::io::stderr().is_terminal(),
+        ),
     };
     let now = cli
         .now
         .as_deref()
         .map(|s| Timestamp::parse(s).with_context(|| format!("--now `{s}`")))
         .transpose()?;
-    let global = Global { color, now };
+    let global = Global {
+        color,
+        stderr_color,
+        now,
+    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -190,7 +224,7 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<Outcome> 
         Command::Worker(args) => config::worker(&global, &args).await,
         Command::Score(args) => score::run(&global, &args),
         Command::Completions { shell } => {
-            let mut cmd = Cli::command();
+            let mut cmd = clap_command();
             let mut buf = Vec::new();
             clap_complete::generate(shell, &mut cmd, "nis2", &mut buf);
             output::write_stdout(&buf)?;
@@ -198,7 +232,7 @@ async fn run_async(global: Global, command: Command) -> anyhow::Result<Outcome> 
         }
         Command::Man => {
             let mut buf = Vec::new();
-            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+            clap_mangen::Man::new(clap_command()).render(&mut buf)?;
             output::write_stdout(&buf)?;
             Ok(Outcome::Ok)
         }

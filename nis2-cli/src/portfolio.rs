@@ -43,7 +43,15 @@ pub(crate) async fn open(global: &Global, args: &StoreArgs) -> anyhow::Result<Ct
 
 /// Opens a store by path or URL; the error names the database, not a password.
 pub(crate) async fn open_store(db: &str) -> anyhow::Result<SqlStore> {
-    SqlStore::open(db).await.map_err(|e| match e {
+    open_store_with(db, nis2_store::StoreOptions::default()).await
+}
+
+/// [`open_store`] with pool and lease options.
+pub(crate) async fn open_store_with(
+    db: &str,
+    options: nis2_store::StoreOptions,
+) -> anyhow::Result<SqlStore> {
+    SqlStore::open_with(db, options).await.map_err(|e| match e {
         // Already names the database (password removed).
         e @ nis2_store::Error::Open { .. } => anyhow::Error::new(e),
         e => anyhow::Error::new(e).context(format!("cannot open database {}", redact(db))),

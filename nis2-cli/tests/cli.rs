@@ -340,13 +340,38 @@ fn broken_pipe_is_quiet() {
     assert!(status.code() == Some(0), "{status:?} {err}");
 }
 
+/// `nis2 serve --print-config` with `extra` flags and `env`, parsed.
+fn effective(cfg: Option<&std::path::Path>, extra: &[&str], env: &[(&str, &str)]) -> toml::Table {
+    let mut c = nis2();
+    c.args(["serve", "--print-config"]);
+    if let Some(cfg) = cfg {
+        c.arg("--config").arg(cfg);
+    }
+    c.args(extra);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = run(&mut c);
+    assert!(out.status.success(), "{}", transcript(&out));
+    toml::from_str(&String::from_utf8_lossy(&out.stdout)).unwrap()
+}
+
+/// A `key` or `section.key` of a parsed configuration, as TOML text.
+fn key(t: &toml::Table, path: &str) -> String {
+    let v = match path.split_once('.') {
+        Some((s, k)) => t.get(s).and_then(|s| s.get(k)),
+        None => t.get(path),
+    };
+    v.map_or_else(|| "(unset)".to_owned(), ToString::to_string)
+}
+
 #[test]
 fn serve_and_worker_configuration() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("nis2.toml");
     std::fs::write(
         &cfg,
-        "listen = \"127.0.0.1:7000\"\ndb = \"file.db\"\nworkers = 3\njwt_secret = \"s3cret\"\n",
+        "listen = \"127.0.0.1:7000\"\ndb = \"file.db\"\nworkers = 3\n[auth]\njwt_secret = \"s3cret\"\n",
     )
     .unwrap();
     // The file alone.
@@ -354,6 +379,7 @@ fn serve_and_worker_configuration() {
         .args(["serve", "--print-config", "--config"])
         .arg(&cfg));
     assert!(out.status.success(), "{}", transcript(&out));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("s3cret"));
     snap("serve_config_file", &out, Some(tmp.path()));
     // Environment over the file, flags over the environment.
     let out = run(nis2()
@@ -364,30 +390,28 @@ fn serve_and_worker_configuration() {
     assert!(out.status.success(), "{}", transcript(&out));
     snap("serve_config_precedence", &out, Some(tmp.path()));
     // NIS2_WORKERS and NIS2_ALLOW_PRIVATE over the file, --workers over both.
-    let config = |extra: &[&str], env: &[(&str, &str)]| -> String {
-        let mut c = nis2();
-        c.args(["serve", "--print-config", "--config"])
-            .arg(&cfg)
-            .args(extra);
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let out = run(&mut c);
-        assert!(out.status.success(), "{}", transcript(&out));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
     let env = [("NIS2_WORKERS", "7"), ("NIS2_ALLOW_PRIVATE", "true")];
-    let text = config(&[], &env);
-    assert!(
-        text.contains("workers = 7\n") && text.contains("allow_private = true\n"),
-        "{text}"
+    let t = effective(Some(&cfg), &[], &env);
+    assert_eq!(
+        (key(&t, "workers"), key(&t, "allow_private")),
+        ("7".into(), "true".into())
     );
-    let text = config(&["--workers", "1"], &env);
-    assert!(text.contains("workers = 1\n"), "{text}");
-    let text = config(&[], &[]);
-    assert!(
-        text.contains("workers = 3\n") && text.contains("allow_private = false\n"),
-        "{text}"
+    let t = effective(Some(&cfg), &["--workers", "1"], &env);
+    assert_eq!(key(&t, "workers"), "1");
+    let t = effective(Some(&cfg), &[], &[]);
+    assert_eq!(
+        (key(&t, "workers"), key(&t, "allow_private")),
+        ("3".into(), "false".into())
+    );
+    // An empty variable counts as unset.
+    let t = effective(
+        Some(&cfg),
+        &[],
+        &[("NIS2_LISTEN", ""), ("NIS2_WORKERS", "")],
+    );
+    assert_eq!(
+        (key(&t, "listen"), key(&t, "workers")),
+        ("\"127.0.0.1:7000\"".into(), "3".into())
     );
     let out = run(nis2()
         .args(["serve", "--print-config", "--config"])
@@ -399,18 +423,325 @@ fn serve_and_worker_configuration() {
         .args(["serve", "--print-config"])
         .env("NIS2_CONFIG", &cfg));
     assert!(String::from_utf8_lossy(&out.stdout).contains("listen = \"127.0.0.1:7000\""));
-    // Unknown keys are errors.
+    // Unknown keys are errors, also in a section.
     std::fs::write(&cfg, "listne = \"x\"\n").unwrap();
     let out = run(nis2()
         .args(["serve", "--print-config", "--config"])
         .arg(&cfg));
     assert_one_line_error(&out);
     snap("error_config_unknown_key", &out, Some(tmp.path()));
+    std::fs::write(&cfg, "[webhooks]\nallow_privat = true\n").unwrap();
+    let err = assert_one_line(&run(nis2()
+        .args(["serve", "--print-config", "--config"])
+        .arg(&cfg)));
+    assert!(err.contains("allow_privat"), "{err}");
     let out = run(nis2()
         .args(["worker", "--print-config", "--workers", "2", "--db"])
         .arg(tmp.path().join("w.db")));
     assert!(out.status.success(), "{}", transcript(&out));
     snap("worker_config", &out, Some(tmp.path()));
+}
+
+fn assert_one_line(out: &std::process::Output) -> String {
+    common::one_line_error(out)
+}
+
+/// Each of the newer keys (JWT keys and claims, proxies, base URL, rate and
+/// body limits, webhooks, worker, store, logging) from the file, then its
+/// variable over the file, then its flag over the variable.
+#[test]
+fn serve_precedence_of_every_kind_of_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("nis2.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+public_base_url = "https://file.example"
+trusted_proxies = ["10.0.0.1"]
+body_limit = 1000
+shutdown_grace = "11s"
+response_cache_ttl = "2s"
+log = "warn"
+log_format = "json"
+[auth]
+jwks = "file-jwks.json"
+issuers = ["https://file-iss"]
+audiences = ["file-aud"]
+api_tokens = false
+[rate_limits]
+get = 7
+window = "2m"
+[letter]
+signer = "File Signer"
+[webhooks]
+allow_private = true
+timeout = "3s"
+[worker]
+rescan_interval = "off"
+[store]
+job_max_attempts = 9
+"#,
+    )
+    .unwrap();
+    // (key, file value, variable and value, flag and value, as printed).
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        (&'a str, &'a str),
+        &'a [&'a str],
+        &'a str,
+        &'a str,
+    );
+    let cases: &[Case<'_>] = &[
+        (
+            "public_base_url",
+            "\"https://file.example\"",
+            ("NIS2_PUBLIC_BASE_URL", "https://env.example/"),
+            &["--public-base-url", "https://flag.example"],
+            "\"https://env.example\"",
+            "\"https://flag.example\"",
+        ),
+        (
+            "trusted_proxies",
+            "[\"10.0.0.1\"]",
+            ("NIS2_TRUSTED_PROXY", "10.0.0.2,10.0.0.3"),
+            &["--trusted-proxy", "10.0.0.4"],
+            "[\"10.0.0.2\", \"10.0.0.3\"]",
+            "[\"10.0.0.4\"]",
+        ),
+        (
+            "body_limit",
+            "1000",
+            ("NIS2_BODY_LIMIT", "2000"),
+            &["--body-limit", "3000"],
+            "2000",
+            "3000",
+        ),
+        (
+            "shutdown_grace",
+            "\"11s\"",
+            ("NIS2_SHUTDOWN_GRACE", "12s"),
+            &["--shutdown-grace", "1m 30s"],
+            "\"12s\"",
+            "\"1m 30s\"",
+        ),
+        (
+            "response_cache_ttl",
+            "\"2s\"",
+            ("NIS2_RESPONSE_CACHE_TTL", "0s"),
+            &["--response-cache-ttl", "5s"],
+            "\"0s\"",
+            "\"5s\"",
+        ),
+        (
+            "log",
+            "\"warn\"",
+            ("NIS2_LOG", "info,nis2_http=debug"),
+            &["--log", "error"],
+            "\"info,nis2_http=debug\"",
+            "\"error\"",
+        ),
+        (
+            "log_format",
+            "\"json\"",
+            ("NIS2_LOG_FORMAT", "text"),
+            &["--log-format", "json"],
+            "\"text\"",
+            "\"json\"",
+        ),
+        (
+            "auth.jwks",
+            "\"file-jwks.json\"",
+            ("NIS2_JWKS", "https://env.example/jwks.json"),
+            &["--jwks", "flag-jwks.json"],
+            "\"https://env.example/jwks.json\"",
+            "\"flag-jwks.json\"",
+        ),
+        (
+            "auth.issuers",
+            "[\"https://file-iss\"]",
+            ("NIS2_JWT_ISSUER", "https://env-a,https://env-b"),
+            &["--jwt-issuer", "https://flag-iss"],
+            "[\"https://env-a\", \"https://env-b\"]",
+            "[\"https://flag-iss\"]",
+        ),
+        (
+            "auth.audiences",
+            "[\"file-aud\"]",
+            ("NIS2_JWT_AUDIENCE", "env-aud"),
+            &["--jwt-audience="],
+            "[\"env-aud\"]",
+            "[]",
+        ),
+        (
+            "auth.api_tokens",
+            "false",
+            ("NIS2_API_TOKENS", "true"),
+            &["--api-tokens=false"],
+            "true",
+            "false",
+        ),
+        (
+            "rate_limits.get",
+            "7",
+            ("NIS2_RATE_LIMIT_GET", "8"),
+            &["--rate-limit-get", "9"],
+            "8",
+            "9",
+        ),
+        (
+            "rate_limits.window",
+            "\"2m\"",
+            ("NIS2_RATE_LIMIT_WINDOW", "3m"),
+            &["--rate-limit-window", "4m"],
+            "\"3m\"",
+            "\"4m\"",
+        ),
+        (
+            "letter.signer",
+            "\"File Signer\"",
+            ("NIS2_LETTER_SIGNER", "Env Signer"),
+            &["--letter-signer", "Flag Signer"],
+            "\"Env Signer\"",
+            "\"Flag Signer\"",
+        ),
+        (
+            "webhooks.allow_private",
+            "true",
+            ("NIS2_WEBHOOKS_ALLOW_PRIVATE", "false"),
+            &["--webhooks-allow-private"],
+            "false",
+            "true",
+        ),
+        (
+            "webhooks.timeout",
+            "\"3s\"",
+            ("NIS2_WEBHOOKS_TIMEOUT", "4s"),
+            &["--webhooks-timeout", "5s"],
+            "\"4s\"",
+            "\"5s\"",
+        ),
+        (
+            "worker.rescan_interval",
+            "\"off\"",
+            ("NIS2_RESCAN_INTERVAL", "1day"),
+            &["--rescan-interval", "2h"],
+            "\"1day\"",
+            "\"2h\"",
+        ),
+        (
+            "store.job_max_attempts",
+            "9",
+            ("NIS2_JOB_MAX_ATTEMPTS", "5"),
+            &["--job-max-attempts", "6"],
+            "5",
+            "6",
+        ),
+    ];
+    let defaults = effective(None, &[], &[]);
+    let from_file = effective(Some(&cfg), &[], &[]);
+    let all_env: Vec<(&str, &str)> = cases.iter().map(|c| c.2).collect();
+    let from_env = effective(Some(&cfg), &[], &all_env);
+    let all_flags: Vec<&str> = cases.iter().flat_map(|c| c.3.iter().copied()).collect();
+    let from_flags = effective(Some(&cfg), &all_flags, &all_env);
+    for (k, file, (var, _), _, env, flag) in cases {
+        assert_ne!(
+            &key(&defaults, k),
+            file,
+            "{k}: the file's value is not the default"
+        );
+        assert_eq!(&key(&from_file, k), file, "{k} from the file");
+        assert_eq!(&key(&from_env, k), env, "{k} from {var} over the file");
+        assert_eq!(&key(&from_flags, k), flag, "{k} from its flag over {var}");
+    }
+    // RUST_LOG is read when neither --log nor NIS2_LOG is given, over the file.
+    let t = effective(Some(&cfg), &[], &[("RUST_LOG", "debug")]);
+    assert_eq!(key(&t, "log"), "\"debug\"");
+    let t = effective(
+        Some(&cfg),
+        &[],
+        &[("RUST_LOG", "debug"), ("NIS2_LOG", "error")],
+    );
+    assert_eq!(key(&t, "log"), "\"error\"");
+    // Bad values name what is wrong, on one line.
+    for (env, what) in [
+        (("NIS2_JWT_LEEWAY", "soon"), "soon"),
+        (("NIS2_TRUSTED_PROXY", "proxy.example"), "proxy.example"),
+        (("NIS2_PUBLIC_BASE_URL", "nis2.example"), "public_base_url"),
+        (("NIS2_LOG", "nis2_http=loud"), "log filter"),
+        (("NIS2_WEBHOOKS_ALLOW_PRIVATE", "maybe"), "maybe"),
+        (("NIS2_RATE_LIMIT_GET", "0"), "rate_limits.get"),
+    ] {
+        let err = assert_one_line(&run(nis2()
+            .args(["serve", "--print-config", "--config"])
+            .arg(&cfg)
+            .env(env.0, env.1)));
+        assert!(err.contains(what), "{env:?}: {err}");
+    }
+}
+
+/// `--help` of `serve` names every key of the example file, with its flag
+/// and variable; the example file is valid.
+#[test]
+fn serve_help_documents_every_key() {
+    let out = run(nis2().args(["serve", "--help"]));
+    assert!(out.status.success());
+    snap("serve_help", &out, None);
+    let help = String::from_utf8_lossy(&out.stdout).replace("\n", " ");
+    let help: String = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("nis2.example.toml");
+    let text = std::fs::read_to_string(&example).unwrap();
+    let mut section = String::new();
+    let mut n = 0;
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = format!("{s}.");
+            continue;
+        }
+        let line = line.trim_start_matches('#').trim_start();
+        let Some((k, _)) = line.split_once(" = ") else {
+            continue;
+        };
+        if !k.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            continue;
+        }
+        let full = format!("{section}{k}");
+        // Scanner keys are the scanner flags' (named in the closing text).
+        if [
+            "allow_private",
+            "resolver",
+            "extra_roots",
+            "dnssec_trust_anchors",
+        ]
+        .contains(&full.as_str())
+        {
+            assert!(help.contains(&full), "{full} in the help's closing text");
+        } else {
+            assert!(
+                help.contains(&format!("[toml: {full}]")),
+                "{full} in serve --help"
+            );
+        }
+        n += 1;
+    }
+    assert!(n >= 50, "{n} keys found in the example");
+    // The example starts a server configuration as it is.
+    let out = run(nis2()
+        .args(["serve", "--print-config", "--config"])
+        .arg(&example));
+    assert!(out.status.success(), "{}", transcript(&out));
+    let out = run(nis2()
+        .args(["worker", "--print-config", "--config"])
+        .arg(&example));
+    assert!(out.status.success(), "{}", transcript(&out));
+    let out = run(nis2().args(["worker", "--help"]));
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("--webhooks-allow-private") && !help.contains("--listen"),
+        "{help}"
+    );
 }
 
 #[test]

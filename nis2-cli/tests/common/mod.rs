@@ -13,18 +13,14 @@ pub const NOW: &str = "2026-06-27T10:00:00Z";
 /// The built binary.
 pub fn nis2() -> Command {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin!("nis2"));
-    // The environment must not leak into tests.
-    for var in [
-        "NIS2_DB",
-        "NIS2_ACCOUNT",
-        "NIS2_NOW",
-        "NIS2_CONFIG",
-        "NIS2_LISTEN",
-        "NIS2_WORKERS",
-        "NIS2_JWT_SECRET",
-    ] {
-        c.env_remove(var);
+    // The environment must not leak into tests: no NIS2_* variable (they
+    // configure every command) and no RUST_LOG (`serve` and `worker` read it).
+    for (var, _) in std::env::vars_os() {
+        if var.to_string_lossy().starts_with("NIS2_") {
+            c.env_remove(var);
+        }
     }
+    c.env_remove("RUST_LOG");
     c.env("NO_COLOR", "1");
     // Help text wraps at a fixed width whatever the terminal.
     c.env("COLUMNS", "100");
