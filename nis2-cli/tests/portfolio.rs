@@ -430,3 +430,227 @@ fn long_running_worker_scans_queued_jobs() {
     let history = ok(&run(&mut f.cmd(&["history", "weakmail-vendor.test"])));
     assert_eq!(history.lines().count(), 2, "{history}");
 }
+
+/// One webhook POST as the receiver got it.
+struct Delivery {
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Delivery {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A webhook receiver on loopback: answers 200 to every POST and passes
+/// what it got on.
+fn receiver() -> (std::net::SocketAddr, std::sync::mpsc::Receiver<Delivery>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                stream
+                    .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                    .unwrap();
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                // Keep-alive: several requests on one connection.
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut headers = Vec::new();
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let h = h.trim_end();
+                        if h.is_empty() {
+                            break;
+                        }
+                        if let Some((k, v)) = h.split_once(':') {
+                            headers.push((k.trim().to_owned(), v.trim().to_owned()));
+                        }
+                    }
+                    let len: usize = headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+                        .and_then(|(_, v)| v.parse().ok())
+                        .unwrap_or(0);
+                    let mut body = vec![0; len];
+                    if reader.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let mut w = &stream;
+                    if w.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+                        .is_err()
+                    {
+                        return;
+                    }
+                    assert!(line.starts_with("POST /hooks/nis2 "), "{line}");
+                    let _ = tx.send(Delivery { headers, body });
+                }
+            });
+        }
+    });
+    (addr, rx)
+}
+
+/// `nis2 worker` delivers the webhook events of the scans it runs: vendors
+/// added and the endpoint set with the CLI on a SQLite file, scans queued,
+/// the worker (with `webhooks.allow_private` from its TOML file, so the
+/// loopback receiver may be used) scans the lab vendors and the receiver
+/// gets every event, signed: X-NIS2-Signature is the hex HMAC-SHA256 of the
+/// exact body with the endpoint's secret.
+#[test]
+fn worker_delivers_signed_webhooks() {
+    use hmac::{KeyInit, Mac};
+    let f = Fixture::new();
+    let (addr, deliveries) = receiver();
+    let secret = "whsec-test-0123456789";
+    for domain in ["exposed-vendor.test", "good-vendor.test"] {
+        ok(&run(&mut f.cmd(&["vendor", "add", domain, "--consent"])));
+    }
+    let url = format!("http://{addr}/hooks/nis2");
+    let out = ok(&run(f
+        .cmd(&["webhook", "set", &url])
+        .env("NIS2_WEBHOOK_SECRET", secret)));
+    assert!(out.contains(&url), "{out}");
+    let out = ok(&run(&mut f.cmd(&["rescan", "--all", "--queue"])));
+    assert_eq!(out.matches(" queued").count(), 2, "{out}");
+    let cfg = f.tmp.path().join("worker.toml");
+    std::fs::write(
+        &cfg,
+        "public_base_url = \"https://nis2.example.test/\"\n[webhooks]\nallow_private = true\n",
+    )
+    .unwrap();
+    let mut args = vec!["worker", "--workers", "2", "--config"];
+    let cfg_arg = cfg.display().to_string();
+    args.push(&cfg_arg);
+    let flags = f.lab_flags();
+    args.extend(flags.iter().map(String::as_str));
+    let mut worker = f
+        .cmd(&args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = worker.stderr.take().unwrap();
+    let log = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut { stderr }, &mut s);
+        s
+    });
+
+    // Two scan_completed events and the critical_alert of the vendor that is
+    // graded F on its first scan.
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while got.len() < 3 {
+        let left = deadline
+            .checked_duration_since(std::time::Instant::now())
+            .unwrap_or_default();
+        match deliveries.recv_timeout(left) {
+            Ok(d) => got.push(d),
+            Err(_) => {
+                common::terminate(&mut worker);
+                panic!(
+                    "{} of 3 events delivered; worker log:\n{}",
+                    got.len(),
+                    log.join().unwrap()
+                );
+            }
+        }
+        assert!(worker.try_wait().unwrap().is_none(), "the worker exited");
+    }
+    let mut names = Vec::new();
+    let mut ids = std::collections::HashSet::new();
+    for d in &got {
+        let signature = d.header("X-NIS2-Signature").expect("signature header");
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+        mac.update(&d.body);
+        let expected = hex::encode(mac.finalize().into_bytes());
+        assert_eq!(
+            signature, expected,
+            "the signature is HMAC-SHA256 of the body"
+        );
+        let mut wrong = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"another secret").unwrap();
+        wrong.update(&d.body);
+        assert_ne!(signature, hex::encode(wrong.finalize().into_bytes()));
+        let body: serde_json::Value = serde_json::from_slice(&d.body).unwrap();
+        let event = body["event"].as_str().unwrap().to_owned();
+        assert_eq!(d.header("X-NIS2-Event"), Some(event.as_str()));
+        assert!(
+            ids.insert(d.header("X-NIS2-Event-Id").expect("event id").to_owned()),
+            "event ids are unique"
+        );
+        assert!(
+            d.header("Content-Type")
+                .is_some_and(|v| v.starts_with("application/json"))
+        );
+        let domain = body["domain"].as_str().unwrap();
+        assert!(
+            body["vendor_id"].is_string() && body["timestamp"].is_string(),
+            "{body}"
+        );
+        match event.as_str() {
+            "scan_completed" => {
+                let grade = body["grade"].as_str().unwrap();
+                let expected = if domain == "exposed-vendor.test" {
+                    "F"
+                } else {
+                    "A"
+                };
+                assert_eq!(grade, expected, "{body}");
+                assert!(
+                    body["score"].is_u64() && body["risk_level"].is_string(),
+                    "{body}"
+                );
+                // The worker links reports at the configured public base URL.
+                let pdf = body["pdf_url"].as_str().unwrap_or_default();
+                assert!(
+                    pdf.starts_with("https://nis2.example.test/reports/"),
+                    "{body}"
+                );
+            }
+            "critical_alert" => {
+                assert_eq!(domain, "exposed-vendor.test", "{body}");
+                assert_eq!(body["grade"], "F", "{body}");
+                assert!(
+                    !body["critical_findings"].as_array().unwrap().is_empty(),
+                    "{body}"
+                );
+            }
+            other => panic!("unexpected event {other}: {body}"),
+        }
+        names.push(format!("{event} {domain}"));
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "critical_alert exposed-vendor.test",
+            "scan_completed exposed-vendor.test",
+            "scan_completed good-vendor.test",
+        ]
+    );
+    // Nothing more comes (each event once, when every delivery succeeded).
+    assert!(
+        deliveries
+            .recv_timeout(std::time::Duration::from_secs(3))
+            .is_err()
+    );
+    common::terminate(&mut worker);
+    let log = log.join().unwrap();
+    assert_eq!(log.matches("webhook delivered").count(), 3, "{log}");
+}
