@@ -4,17 +4,24 @@
 //! needs no async runtime of its own, so a tiny executor runs it.
 //!
 //! ```text
+//! cargo run -p example-custom-ports                    # a demonstration (below)
 //! cargo run -p example-score-json -- --sample weak > /tmp/obs/vendor.example.json
 //! cargo run -p example-custom-ports -- /tmp/obs vendor.example
 //! ```
+//!
+//! Without arguments it writes the sample observations of a flawless and a
+//! weak vendor into a temporary directory and scans both; then the flawless
+//! one's observations turn weak and it is scanned again (`grade_changed` and
+//! `critical_alert` follow); then it removes the directory.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use async_trait::async_trait;
+use nis2_core::samples::{flawless_vendor, weak_vendor};
 use nis2_core::{
     AccountId, Clock, Engine, Event, NewScan, Notifier, NotifyError, Observations, PastScan,
     ScanError, Scanner, Store, StoreError, Timestamp, Vendor, VendorId, VendorStatus,
@@ -118,26 +125,40 @@ impl Clock for SystemClock {
     }
 }
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let [dir, domains @ ..] = args.as_slice() else {
-        eprintln!("usage: custom-ports DIR DOMAIN...");
-        return ExitCode::FAILURE;
-    };
-    let engine = Engine::new(
-        Arc::new(FileScanner(PathBuf::from(dir))),
-        Arc::new(MemoryStore::default()),
-        Arc::new(PrintNotifier),
-        Arc::new(SystemClock),
-    );
-    let account = AccountId(Uuid::nil());
-    let now = SystemClock.now();
-    let mut failed = false;
-    for (i, domain) in domains.iter().enumerate() {
+/// One engine over the ports, and the vendors it has seen (one per domain,
+/// so a domain scanned twice is compared with its earlier scan).
+struct Run {
+    engine: Engine,
+    vendors: Vec<String>,
+}
+
+impl Run {
+    fn new(dir: &Path) -> Run {
+        Run {
+            engine: Engine::new(
+                Arc::new(FileScanner(dir.to_path_buf())),
+                Arc::new(MemoryStore::default()),
+                Arc::new(PrintNotifier),
+                Arc::new(SystemClock),
+            ),
+            vendors: Vec::new(),
+        }
+    }
+
+    /// Scans `domain` end to end; a line saying what came of it.
+    fn scan(&mut self, domain: &str) -> Result<String, String> {
+        let i = match self.vendors.iter().position(|d| d == domain) {
+            Some(i) => i,
+            None => {
+                self.vendors.push(domain.to_owned());
+                self.vendors.len() - 1
+            }
+        };
+        let now = SystemClock.now();
         let vendor = Vendor {
             id: VendorId(Uuid::from_u128(i as u128 + 1)),
-            account_id: account,
-            domain: domain.clone(),
+            account_id: AccountId(Uuid::nil()),
+            domain: domain.to_owned(),
             vendor_name: None,
             notes: None,
             consent_given: true,
@@ -149,25 +170,101 @@ fn main() -> ExitCode {
             last_scanned_at: None,
             created_at: now,
         };
-        match futures_executor::block_on(engine.scan_vendor(&vendor)) {
-            Ok(outcome) => {
-                let a = &outcome.assessment;
-                eprintln!(
-                    "{domain}: {}/100 grade {} ({} risk)",
-                    a.score,
-                    a.grade,
-                    a.risk_level.as_str()
-                );
+        let outcome = futures_executor::block_on(self.engine.scan_vendor(&vendor))
+            .map_err(|e| format!("{domain}: {e}"))?;
+        let a = &outcome.assessment;
+        let events: Vec<&str> = outcome.events.iter().map(Event::name).collect();
+        Ok(format!(
+            "{domain}: {}/100 grade {} ({} risk); events: {}",
+            a.score,
+            a.grade,
+            a.risk_level.as_str(),
+            events.join(", ")
+        ))
+    }
+}
+
+/// The demonstration run without arguments, in a temporary directory.
+fn demonstration() -> Result<Vec<String>, String> {
+    let dir = std::env::temp_dir().join(format!("example-custom-ports-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let write = |domain: &str, obs: &Observations| {
+        let path = dir.join(format!("{domain}.json"));
+        let text = serde_json::to_string_pretty(obs).map_err(|e| e.to_string())?;
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let now = SystemClock.now();
+    let result = (|| {
+        let mut run = Run::new(&dir);
+        write("good.example", &flawless_vendor("good.example", now))?;
+        write("weak.example", &weak_vendor("weak.example", now))?;
+        let mut lines = vec![run.scan("good.example")?, run.scan("weak.example")?];
+        // The good vendor slips: its next scan finds it weak.
+        write("good.example", &weak_vendor("good.example", now))?;
+        lines.push(run.scan("good.example")?);
+        Ok(lines)
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.as_slice() {
+        [] => demonstration(),
+        [dir, domains @ ..] if !domains.is_empty() => {
+            let mut run = Run::new(Path::new(dir));
+            domains.iter().map(|d| run.scan(d)).collect()
+        }
+        _ => {
+            eprintln!("usage: custom-ports [DIR DOMAIN...]");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(lines) => {
+            for line in lines {
+                eprintln!("{line}");
             }
-            Err(e) => {
-                eprintln!("{domain}: {e}");
-                failed = true;
-            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
-    if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_demonstration_scans_compares_and_alerts() {
+        let lines = demonstration().unwrap();
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        assert!(
+            lines[0].contains("100/100 grade A") && lines[0].ends_with("events: scan_completed")
+        );
+        assert!(lines[1].contains("grade F") && lines[1].contains("critical_alert"));
+        assert!(
+            lines[2].contains("grade F")
+                && lines[2].contains("grade_changed")
+                && lines[2].contains("critical_alert"),
+            "{}",
+            lines[2]
+        );
+    }
+
+    #[test]
+    fn a_missing_file_is_a_clear_error() {
+        let dir =
+            std::env::temp_dir().join(format!("example-custom-ports-none-{}", std::process::id()));
+        let e = Run::new(&dir).scan("absent.example").unwrap_err();
+        assert!(
+            e.contains("cannot read") && e.contains("absent.example.json"),
+            "{e}"
+        );
     }
 }

@@ -2,7 +2,9 @@
 //! and prints the assessment as JSON.
 //!
 //! ```text
-//! cargo run -p example-score-json -- examples/score-json/weak-vendor.json
+//! cargo run -p example-score-json                      # the bundled weak-vendor.json
+//! cargo run -p example-score-json -- obs.json          # a file
+//! cargo run -p example-score-json -- - < obs.json      # stdin
 //! cargo run -p example-score-json -- --sample flawless > obs.json
 //! ```
 
@@ -32,10 +34,12 @@ fn run() -> Result<String, String> {
             };
             return serde_json::to_string_pretty(&obs).map_err(|e| e.to_string());
         }
+        // The observations of a weak vendor, as a scanner would write them.
+        [] => include_str!("../weak-vendor.json").to_owned(),
         [path] if path != "-" => {
             std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?
         }
-        [] | [_] => {
+        [_] => {
             let mut s = String::new();
             std::io::stdin()
                 .read_to_string(&mut s)
@@ -44,8 +48,13 @@ fn run() -> Result<String, String> {
         }
         _ => return Err("usage: score-json [FILE | - | --sample flawless|weak]".into()),
     };
+    score(&text, now)
+}
+
+/// Observations JSON in, assessment JSON out.
+fn score(text: &str, now: Timestamp) -> Result<String, String> {
     let obs: Observations =
-        serde_json::from_str(&text).map_err(|e| format!("invalid observations JSON: {e}"))?;
+        serde_json::from_str(text).map_err(|e| format!("invalid observations JSON: {e}"))?;
     let findings = evaluate(&obs, now).map_err(|e| e.to_string())?;
     let assessment = assess(findings, &History::first_scan(now));
     serde_json::to_string_pretty(&assessment).map_err(|e| e.to_string())
@@ -63,5 +72,30 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn scores_the_bundled_observations_and_rejects_bad_json() {
+        let now = Timestamp::parse("2026-06-27T10:00:00Z").unwrap();
+        let out = score(include_str!("../weak-vendor.json"), now).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["grade"], "F");
+        assert_eq!(v["method"], "nis2-score/1");
+        let flawless = serde_json::to_string(&flawless_vendor("vendor.example", now)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&score(&flawless, now).unwrap()).unwrap();
+        assert_eq!(
+            (v["score"].as_u64(), v["grade"].as_str()),
+            (Some(100), Some("A"))
+        );
+        let e = score("{\"domain\": 5}", now).unwrap_err();
+        assert!(e.starts_with("invalid observations JSON"), "{e}");
+        let e = score("{\"domain\": \"\"}", now).unwrap_err();
+        assert!(e.contains("domain"), "{e}");
     }
 }
