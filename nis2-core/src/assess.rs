@@ -449,6 +449,39 @@ fn mapping(
     m
 }
 
+/// `/100, grade B, Low risk (nis2-score/1). `, spelled out for every pair.
+fn grade_and_risk(grade: Grade, risk: RiskLevel) -> &'static str {
+    macro_rules! text {
+        ($g:literal, $r:literal) => {
+            concat!("/100, grade ", $g, ", ", $r, " risk (nis2-score/1). ")
+        };
+    }
+    use Grade::{A, B, C, D, F};
+    use RiskLevel::{Critical, High, Low, Medium};
+    match (grade, risk) {
+        (A, Low) => text!("A", "Low"),
+        (A, Medium) => text!("A", "Medium"),
+        (A, High) => text!("A", "High"),
+        (A, Critical) => text!("A", "Critical"),
+        (B, Low) => text!("B", "Low"),
+        (B, Medium) => text!("B", "Medium"),
+        (B, High) => text!("B", "High"),
+        (B, Critical) => text!("B", "Critical"),
+        (C, Low) => text!("C", "Low"),
+        (C, Medium) => text!("C", "Medium"),
+        (C, High) => text!("C", "High"),
+        (C, Critical) => text!("C", "Critical"),
+        (D, Low) => text!("D", "Low"),
+        (D, Medium) => text!("D", "Medium"),
+        (D, High) => text!("D", "High"),
+        (D, Critical) => text!("D", "Critical"),
+        (F, Low) => text!("F", "Low"),
+        (F, Medium) => text!("F", "Medium"),
+        (F, High) => text!("F", "High"),
+        (F, Critical) => text!("F", "Critical"),
+    }
+}
+
 fn technical_summary(
     score: u8,
     grade: Grade,
@@ -468,33 +501,20 @@ fn technical_summary(
     let int = |s: &mut String, n: usize| push_int(s, n as i64);
     s.push_str("Score ");
     int(&mut s, usize::from(score));
-    s.push_str("/100, grade ");
-    s.push_str(grade.as_str());
-    s.push_str(", ");
-    s.push_str(risk.as_str());
-    s.push_str(" risk (");
-    s.push_str(METHOD_VERSION);
-    s.push_str("). ");
+    s.push_str(grade_and_risk(grade, risk));
     int(&mut s, deductions.len());
     s.push_str(" of ");
     int(&mut s, checks);
     s.push_str(" checks failed (");
-    for (i, (sev, label)) in [
-        (Severity::Critical, " critical"),
-        (Severity::High, " high"),
-        (Severity::Medium, " medium"),
-        (Severity::Low, " low"),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        if i > 0 {
-            s.push_str(", ");
-        }
+    for (sev, label) in [
+        (Severity::Critical, " critical, "),
+        (Severity::High, " high, "),
+        (Severity::Medium, " medium, "),
+        (Severity::Low, " low)"),
+    ] {
         int(&mut s, count(sev));
         s.push_str(label);
     }
-    s.push(')');
     if bonus > 0 {
         s.push_str("; bonuses +");
         int(&mut s, bonus.min(u32::from(BONUS_CAP)) as usize);
@@ -538,13 +558,20 @@ fn executive_summary(
     m: &Nis2Mapping,
 ) -> String {
     let mut s = String::with_capacity(640);
-    s.push_str("The vendor's externally visible security is rated ");
-    s.push_str(grade.as_str());
-    s.push_str(" (");
+    s.push_str(match grade {
+        Grade::A => "The vendor's externally visible security is rated A (",
+        Grade::B => "The vendor's externally visible security is rated B (",
+        Grade::C => "The vendor's externally visible security is rated C (",
+        Grade::D => "The vendor's externally visible security is rated D (",
+        Grade::F => "The vendor's externally visible security is rated F (",
+    });
     push_int(&mut s, i64::from(score));
-    s.push_str("/100, ");
-    s.push_str(risk.as_str());
-    s.push_str(" risk). ");
+    s.push_str(match risk {
+        RiskLevel::Low => "/100, Low risk). ",
+        RiskLevel::Medium => "/100, Medium risk). ",
+        RiskLevel::High => "/100, High risk). ",
+        RiskLevel::Critical => "/100, Critical risk). ",
+    });
     let mut urgent = deductions
         .iter()
         .filter(|d| matches!(d.severity, Severity::Critical | Severity::High));
@@ -576,4 +603,26 @@ fn executive_summary(
          Use this rating as evidence for your own supplier assessment under Art. 21(2)(d) and 21(3), not as a certification of the vendor.",
     );
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spelled_out_summary_pieces_say_what_formatting_would() {
+        for g in Grade::ALL {
+            for r in [
+                RiskLevel::Low,
+                RiskLevel::Medium,
+                RiskLevel::High,
+                RiskLevel::Critical,
+            ] {
+                assert_eq!(
+                    grade_and_risk(g, r),
+                    format!("/100, grade {g}, {} risk ({METHOD_VERSION}). ", r.as_str())
+                );
+            }
+        }
+    }
 }

@@ -17,10 +17,18 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 /// then plain integer operations (they are on the hot path of `evaluate`
 /// and `assess`), and `time` is used only to parse unusual RFC 3339 forms
 /// and to hand values to adapters.
+///
+/// The seconds are kept as their high (signed) and low (unsigned) 32-bit
+/// halves: the value is then 12 bytes with 4-byte alignment, so the
+/// records that carry one (a remediation step is 64 bytes) pack without
+/// padding, and the derived order of (high, low, nanoseconds) is exactly
+/// the order of the instants.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
-    /// Seconds since 1970-01-01T00:00:00Z, in `MIN_SECS..=MAX_SECS`.
-    secs: i64,
+    /// Seconds since 1970-01-01T00:00:00Z, upper half (in `MIN_SECS..=MAX_SECS`).
+    secs_hi: i32,
+    /// Lower half of the seconds.
+    secs_lo: u32,
     /// Nanoseconds within the second, below 1e9.
     nanos: u32,
 }
@@ -71,19 +79,33 @@ fn days_in_month(y: i64, m: u32) -> u32 {
 
 impl Timestamp {
     /// The Unix epoch.
-    pub const UNIX_EPOCH: Timestamp = Timestamp { secs: 0, nanos: 0 };
+    pub const UNIX_EPOCH: Timestamp = Timestamp::at(0, 0);
+
+    /// From seconds (within the range) and nanoseconds.
+    const fn at(secs: i64, nanos: u32) -> Self {
+        Timestamp {
+            secs_hi: (secs >> 32) as i32,
+            secs_lo: secs as u32,
+            nanos,
+        }
+    }
+
+    /// Seconds since the Unix epoch.
+    #[inline]
+    const fn secs(self) -> i64 {
+        ((self.secs_hi as i64) << 32) | self.secs_lo as i64
+    }
 
     /// From whole seconds since the Unix epoch; `None` when out of range.
     pub fn from_unix(seconds: i64) -> Option<Self> {
-        (MIN_SECS..=MAX_SECS).contains(&seconds).then_some(Self {
-            secs: seconds,
-            nanos: 0,
-        })
+        (MIN_SECS..=MAX_SECS)
+            .contains(&seconds)
+            .then_some(Self::at(seconds, 0))
     }
 
     /// Whole seconds since the Unix epoch.
     pub fn unix(self) -> i64 {
-        self.secs
+        self.secs()
     }
 
     /// Parses an RFC 3339 string (any offset; converted to UTC).
@@ -105,10 +127,7 @@ impl Timestamp {
     fn in_range(t: OffsetDateTime) -> Option<Self> {
         (MIN_SECS..=MAX_SECS)
             .contains(&t.unix_timestamp())
-            .then(|| Self {
-                secs: t.unix_timestamp(),
-                nanos: t.nanosecond(),
-            })
+            .then(|| Self::at(t.unix_timestamp(), t.nanosecond()))
     }
 
     /// The common form `YYYY-MM-DDTHH:MM:SSZ`, read without the general
@@ -145,32 +164,23 @@ impl Timestamp {
             + i64::from(h) * 3600
             + i64::from(mi) * 60
             + i64::from(sec);
-        Some(Self { secs, nanos: 0 })
+        Some(Self::at(secs, 0))
     }
 
     /// The same instant truncated to whole seconds (the seed API's precision).
     pub fn trunc_seconds(self) -> Self {
-        Self {
-            secs: self.secs,
-            nanos: 0,
-        }
+        Self { nanos: 0, ..self }
     }
 
     /// This instant plus `days` days (saturating at the representable range).
     pub fn plus_days(self, days: i64) -> Self {
-        let secs = self.secs.saturating_add(days.saturating_mul(86_400));
+        let secs = self.secs().saturating_add(days.saturating_mul(86_400));
         if secs > MAX_SECS {
-            Self {
-                secs: MAX_SECS,
-                nanos: 999_999_999,
-            }
+            Self::at(MAX_SECS, 999_999_999)
         } else if secs < MIN_SECS {
-            Self {
-                secs: MIN_SECS,
-                nanos: 0,
-            }
+            Self::at(MIN_SECS, 0)
         } else {
-            Self { secs, ..self }
+            Self::at(secs, self.nanos)
         }
     }
 
@@ -185,7 +195,7 @@ impl Timestamp {
     pub fn seconds_until(self, later: Timestamp) -> i64 {
         // Within the range neither difference can overflow. The exact
         // difference is `secs + nanos / 1e9` with |nanos| < 1e9; truncate it.
-        let secs = later.secs - self.secs;
+        let secs = later.secs() - self.secs();
         let nanos = i64::from(later.nanos) - i64::from(self.nanos);
         if secs > 0 && nanos < 0 {
             secs - 1
@@ -203,15 +213,15 @@ impl Timestamp {
 
     /// The underlying `time` value, for adapters that store it.
     pub fn into_inner(self) -> OffsetDateTime {
-        let nanos = i128::from(self.secs) * NANOS_PER_SEC + i128::from(self.nanos);
+        let nanos = i128::from(self.secs()) * NANOS_PER_SEC + i128::from(self.nanos);
         // Always in range: every constructor keeps `secs` within it.
         OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
     /// Year, month, day, hour, minute, second.
     fn civil(self) -> (i64, u32, u32, u32, u32, u32) {
-        let days = self.secs.div_euclid(86_400);
-        let sod = self.secs.rem_euclid(86_400) as u32;
+        let days = self.secs().div_euclid(86_400);
+        let sod = self.secs().rem_euclid(86_400) as u32;
         let (y, m, d) = civil_from_days(days);
         (y, m, d, sod / 3600, sod / 60 % 60, sod % 60)
     }
@@ -224,14 +234,8 @@ impl From<OffsetDateTime> for Timestamp {
     fn from(t: OffsetDateTime) -> Self {
         match Self::in_range(t) {
             Some(ts) => ts,
-            None if t.unix_timestamp() > MAX_SECS => Self {
-                secs: MAX_SECS,
-                nanos: 999_999_999,
-            },
-            None => Self {
-                secs: MIN_SECS,
-                nanos: 0,
-            },
+            None if t.unix_timestamp() > MAX_SECS => Self::at(MAX_SECS, 999_999_999),
+            None => Self::at(MIN_SECS, 0),
         }
     }
 }
@@ -290,7 +294,7 @@ impl fmt::Display for Timestamp {
         let (year, ..) = self.civil();
         if !(0..=9999).contains(&year) {
             // Not representable in RFC 3339.
-            return write!(f, "{}", self.secs);
+            return write!(f, "{}", self.secs());
         }
         let buf = self.digits();
         let text = std::str::from_utf8(&buf).map_err(|_| fmt::Error)?;
@@ -492,6 +496,30 @@ mod tests {
                         assert_eq!(ta.cmp(&tb), a.cmp(&b));
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn compact_and_ordered_like_the_seconds() {
+        assert_eq!(std::mem::size_of::<Timestamp>(), 12);
+        let values = [
+            MIN_SECS,
+            -(1 << 32) - 1,
+            -(1 << 32),
+            -1,
+            0,
+            1,
+            (1 << 32) - 1,
+            1 << 32,
+            MAX_SECS,
+        ];
+        for a in values {
+            let ta = Timestamp::from_unix(a).unwrap();
+            assert_eq!(ta.unix(), a);
+            for b in values {
+                let tb = Timestamp::from_unix(b).unwrap();
+                assert_eq!(ta.cmp(&tb), a.cmp(&b), "{a} {b}");
             }
         }
     }

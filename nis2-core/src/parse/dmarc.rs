@@ -120,7 +120,11 @@ fn visit<'a>(
     let mut pct = None;
     let mut rua = 0usize;
     let mut seen = 0u8;
-    for (i, part) in crate::parse::split_at_byte(txt, b';').enumerate().skip(1) {
+    let mut parts = crate::parse::split_at_byte(txt, b';');
+    parts.next(); // `v=DMARC1`, checked above
+    let mut i = 0;
+    for part in parts {
+        i += 1;
         let part = part.trim_ascii();
         if part.is_empty() {
             continue;

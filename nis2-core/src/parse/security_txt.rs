@@ -46,7 +46,9 @@ fn visit<'a>(body: &'a str, mut contact: impl FnMut(&'a str)) -> Result<Timestam
     let mut contacts = 0usize;
     let mut expires = None;
     let mut in_signature = false;
-    for (n, raw) in crate::parse::lines(body).enumerate() {
+    let mut n = 0usize;
+    for raw in crate::parse::lines(body) {
+        n += 1;
         let line = raw.trim_ascii();
         // Comments, blank lines and the OpenPGP armour; the first byte tells
         // most lines apart without comparing whole prefixes.
@@ -67,16 +69,12 @@ fn visit<'a>(body: &'a str, mut contact: impl FnMut(&'a str)) -> Result<Timestam
         let Some((name, value)) = crate::parse::split_once_byte(line, b':') else {
             // Armour headers such as "Hash: SHA256" have a colon; other lines
             // without one are not fields.
-            return Err(err(format!(
-                "line {} `{}` is not a field",
-                n + 1,
-                clip(line)
-            )));
+            return Err(err(format!("line {} `{}` is not a field", n, clip(line))));
         };
         let value = value.trim_ascii();
         if name.eq_ignore_ascii_case("contact") {
             if value.is_empty() {
-                return Err(err(format!("line {}: empty Contact", n + 1)));
+                return Err(err(format!("line {n}: empty Contact")));
             }
             contacts += 1;
             contact(value);
