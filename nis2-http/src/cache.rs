@@ -1,25 +1,30 @@
-//! A short-lived cache of the two read-heavy answers, `GET /vendors` (the
-//! whole list) and `GET /dashboard/summary`, per account, as encoded JSON.
+//! The cache of the two read-heavy answers, `GET /vendors` (the whole list)
+//! and `GET /dashboard/summary`, per account, as encoded JSON — exact, not
+//! merely short-lived.
 //!
-//! Writes made by this process (vendor added or deleted, scan queued,
-//! finished or failed, rescans queued) drop the account's entries at once,
-//! so its own clients always read their writes. Writes by other processes
-//! sharing the database (`nis2 worker` on PostgreSQL, the CLI on the same
-//! SQLite file) show within the time to live
-//! ([`crate::ServerConfig::response_cache_ttl`], 1 s by default; zero turns
-//! the cache off).
+//! Each answer is kept under a [`Stamp`]: the account's data version
+//! ([`nis2_store::SqlStore::data_version`], bumped by the store in the
+//! transaction of every write that changes these answers, whichever process
+//! makes it) read *before* the answer was computed, and for the dashboard
+//! the calendar month (UTC) it counts "scanned this month" in. Every request
+//! reads the version again (one primary-key read) and is served the kept
+//! bytes only while the stamp is the same, so a write by this process, by a
+//! `nis2 worker`, by the CLI on the same SQLite file or by an embedder using
+//! the store shows in the very next request. A write committing while an
+//! answer is computed bumps the version past the kept stamp, so such an
+//! answer is used by nobody after that write.
 //!
-//! An answer computed while a write of its account was under way is not
-//! kept: each entry carries the account's write count (and the process-wide
-//! one) read before the database was, and is used only while both are
-//! unchanged.
-//!
-//! One request at a time computes a missing answer (the others wait for it
-//! instead of all reading the database at once); when an answer only aged
-//! past its time to live (no write known), the others are served the old
-//! one while it is computed again.
+//! One request at a time computes a missing or outdated answer (the others
+//! wait for it, then read the version again instead of all reading the
+//! database at once). An answer older than the maximum age
+//! ([`crate::ServerConfig::response_cache_ttl`]) is computed again even with
+//! its stamp unchanged — that only bounds how long a change made *behind the
+//! store's back* (SQL typed into the database, a restored backup) can stay
+//! hidden; meanwhile the others are served the kept answer, which no write
+//! through the store has changed.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -35,11 +40,13 @@ pub(crate) enum View {
     Dashboard,
 }
 
-/// The write counts an answer was computed under.
+/// What an answer was computed under: the account's data version (read
+/// before the answer) and, for answers that depend on the date, the period
+/// they are for (0 otherwise).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Stamp {
-    epoch: u64,
-    writes: u64,
+    pub(crate) version: u64,
+    pub(crate) period: i64,
 }
 
 struct Entry {
@@ -50,9 +57,6 @@ struct Entry {
 
 #[derive(Default)]
 struct Inner {
-    /// Bumped by writes that may touch any account (periodic rescans).
-    epoch: u64,
-    writes: HashMap<AccountId, u64>,
     entries: HashMap<(AccountId, View), Entry>,
     bytes: usize,
 }
@@ -64,7 +68,7 @@ const MAX_ENTRIES: usize = 10_000;
 
 /// See the module documentation.
 pub(crate) struct ResponseCache {
-    ttl: Duration,
+    max_age: Duration,
     inner: Mutex<Inner>,
     /// Held while an answer is computed, per answer.
     computing: Mutex<HashMap<(AccountId, View), ComputeLock>>,
@@ -75,8 +79,8 @@ type ComputeLock = Arc<tokio::sync::Mutex<()>>;
 
 /// What the cache has for an answer.
 pub(crate) enum Lookup {
-    /// A fresh answer.
-    Fresh(Bytes),
+    /// The kept answer, exact for the stamp read.
+    Hit(Bytes),
     /// Nothing usable: compute the answer (holding the guard, so others
     /// wait) and [`ResponseCache::put`] it with the stamp.
     Compute(Stamp, ComputeGuard),
@@ -87,22 +91,37 @@ pub(crate) struct ComputeGuard {
     _guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
+/// How a kept answer compares with the stamp just read.
+enum Kept {
+    /// Same stamp, younger than the maximum age.
+    Fresh(Bytes),
+    /// Same stamp, older than the maximum age.
+    Aged(Bytes),
+    /// None, or another stamp.
+    Missing,
+}
+
 impl std::fmt::Debug for ResponseCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseCache")
-            .field("ttl", &self.ttl)
+            .field("max_age", &self.max_age)
             .finish_non_exhaustive()
     }
 }
 
 impl ResponseCache {
-    /// A cache keeping answers for `ttl` (zero: keeps nothing).
-    pub(crate) fn new(ttl: Duration) -> Self {
+    /// A cache keeping answers at most `max_age` (zero: keeps nothing).
+    pub(crate) fn new(max_age: Duration) -> Self {
         Self {
-            ttl,
+            max_age,
             inner: Mutex::new(Inner::default()),
             computing: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Whether answers are kept at all.
+    pub(crate) fn enabled(&self) -> bool {
+        !self.max_age.is_zero()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -111,27 +130,14 @@ impl ResponseCache {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn stamp_of(inner: &Inner, account: AccountId) -> Stamp {
-        Stamp {
-            epoch: inner.epoch,
-            writes: inner.writes.get(&account).copied().unwrap_or(0),
-        }
-    }
-
-    /// The cached answer if fresh (`Ok`); otherwise the stamp to
-    /// [`Self::put`] the answer with once computed, and an answer that is
-    /// only old (no write since), if there is one.
-    pub(crate) fn get(
-        &self,
-        account: AccountId,
-        view: View,
-    ) -> Result<Bytes, (Stamp, Option<Bytes>)> {
+    fn kept(&self, account: AccountId, view: View, stamp: Stamp) -> Kept {
         let inner = self.lock();
-        let stamp = Self::stamp_of(&inner, account);
         match inner.entries.get(&(account, view)) {
-            Some(e) if e.stamp == stamp && e.at.elapsed() < self.ttl => Ok(e.body.clone()),
-            Some(e) if e.stamp == stamp => Err((stamp, Some(e.body.clone()))),
-            _ => Err((stamp, None)),
+            Some(e) if e.stamp == stamp && e.at.elapsed() < self.max_age => {
+                Kept::Fresh(e.body.clone())
+            }
+            Some(e) if e.stamp == stamp => Kept::Aged(e.body.clone()),
+            _ => Kept::Missing,
         }
     }
 
@@ -146,49 +152,64 @@ impl ResponseCache {
         m.entry(key).or_default().clone()
     }
 
-    /// The answer, or the right to compute it: one request at a time
-    /// computes; the others wait for its answer, or are served the previous
-    /// answer when it is merely old.
-    pub(crate) async fn lookup(&self, account: AccountId, view: View) -> Lookup {
-        if self.ttl.is_zero() {
-            let stamp = Self::stamp_of(&self.lock(), account);
-            return Lookup::Compute(stamp, ComputeGuard { _guard: None });
+    /// The answer for `stamp` (read just now, before anything else), or the
+    /// right to compute it. One request at a time computes; the others wait
+    /// and then read the stamp again with `reread` (the answer just computed
+    /// is usually for it), or are served the kept answer when it is merely
+    /// old.
+    pub(crate) async fn lookup<F, Fut, E>(
+        &self,
+        account: AccountId,
+        view: View,
+        stamp: Stamp,
+        reread: F,
+    ) -> Result<Lookup, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Stamp, E>>,
+    {
+        if !self.enabled() {
+            return Ok(Lookup::Compute(stamp, ComputeGuard { _guard: None }));
         }
-        let old = match self.get(account, view) {
-            Ok(body) => return Lookup::Fresh(body),
-            Err((_, old)) => old,
-        };
         let lock = self.compute_lock((account, view));
-        let guard = match old {
-            // Someone is refreshing it: the old answer will do meanwhile.
-            Some(old) => match lock.try_lock_owned() {
-                Ok(g) => g,
-                Err(_) => return Lookup::Fresh(old),
+        let (stamp, guard) = match self.kept(account, view, stamp) {
+            Kept::Fresh(body) => return Ok(Lookup::Hit(body)),
+            // Someone is refreshing it: the kept answer is still exact.
+            Kept::Aged(body) => match lock.try_lock_owned() {
+                Ok(g) => (stamp, g),
+                Err(_) => return Ok(Lookup::Hit(body)),
             },
-            None => lock.lock_owned().await,
+            Kept::Missing => {
+                let guard = match lock.clone().try_lock_owned() {
+                    Ok(g) => g,
+                    Err(_) => {
+                        // Another request computes it: wait, then see
+                        // whether its answer is for the stamp now.
+                        let g = lock.lock_owned().await;
+                        let now = reread().await?;
+                        if let Kept::Fresh(body) = self.kept(account, view, now) {
+                            return Ok(Lookup::Hit(body));
+                        }
+                        return Ok(Lookup::Compute(now, ComputeGuard { _guard: Some(g) }));
+                    }
+                };
+                (stamp, guard)
+            }
         };
-        // Another request may have computed it while this one waited.
-        match self.get(account, view) {
-            Ok(body) => Lookup::Fresh(body),
-            Err((stamp, _)) => Lookup::Compute(
-                stamp,
-                ComputeGuard {
-                    _guard: Some(guard),
-                },
-            ),
-        }
+        Ok(Lookup::Compute(
+            stamp,
+            ComputeGuard {
+                _guard: Some(guard),
+            },
+        ))
     }
 
-    /// Keeps an answer computed after `stamp` was read, unless the account
-    /// was written to meanwhile.
+    /// Keeps an answer computed after `stamp` was read.
     pub(crate) fn put(&self, account: AccountId, view: View, stamp: Stamp, body: Bytes) {
-        if self.ttl.is_zero() {
+        if !self.enabled() {
             return;
         }
         let mut inner = self.lock();
-        if Self::stamp_of(&inner, account) != stamp {
-            return;
-        }
         if inner.bytes + body.len() > MAX_BYTES || inner.entries.len() >= MAX_ENTRIES {
             inner.entries.clear();
             inner.bytes = 0;
@@ -205,32 +226,14 @@ impl ResponseCache {
             inner.bytes -= old.body.len();
         }
     }
-
-    /// The account's data changed.
-    pub(crate) fn changed(&self, account: AccountId) {
-        let mut inner = self.lock();
-        let n = inner.writes.entry(account).or_insert(0);
-        *n = n.wrapping_add(1);
-        for view in [View::Vendors, View::Dashboard] {
-            if let Some(old) = inner.entries.remove(&(account, view)) {
-                inner.bytes -= old.body.len();
-            }
-        }
-    }
-
-    /// Any account's data may have changed.
-    pub(crate) fn changed_all(&self) {
-        let mut inner = self.lock();
-        inner.epoch = inner.epoch.wrapping_add(1);
-        inner.writes.clear();
-        inner.entries.clear();
-        inner.bytes = 0;
-    }
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
+
+    use std::convert::Infallible;
+    use std::sync::Arc;
 
     use super::*;
 
@@ -238,108 +241,131 @@ mod tests {
         AccountId(uuid::Uuid::from_u128(n))
     }
 
-    #[test]
-    fn answers_are_kept_until_a_write_or_the_ttl() {
-        let c = ResponseCache::new(Duration::from_secs(60));
-        let a = account(1);
-        let b = account(2);
-        let stamp = c.get(a, View::Vendors).unwrap_err().0;
-        c.put(a, View::Vendors, stamp, Bytes::from_static(b"[1]"));
-        assert_eq!(c.get(a, View::Vendors).unwrap(), "[1]");
-        assert!(c.get(a, View::Dashboard).is_err());
-        let sb = c.get(b, View::Vendors).unwrap_err().0;
-        c.put(b, View::Vendors, sb, Bytes::from_static(b"[2]"));
-        c.changed(a);
-        assert!(c.get(a, View::Vendors).is_err(), "a write drops the answer");
-        assert_eq!(
-            c.get(b, View::Vendors).unwrap(),
-            "[2]",
-            "other accounts keep theirs"
-        );
-        c.changed_all();
-        assert!(c.get(b, View::Vendors).is_err());
+    fn stamp(version: u64) -> Stamp {
+        Stamp { version, period: 0 }
     }
 
-    #[test]
-    fn an_answer_computed_across_a_write_is_not_kept() {
-        let c = ResponseCache::new(Duration::from_secs(60));
-        let a = account(1);
-        let stamp = c.get(a, View::Dashboard).unwrap_err().0;
-        // A write commits while the answer is being computed.
-        c.changed(a);
-        c.put(a, View::Dashboard, stamp, Bytes::from_static(b"old"));
-        assert!(c.get(a, View::Dashboard).is_err());
-        let stamp = c.get(a, View::Dashboard).unwrap_err().0;
-        c.changed_all();
-        c.put(a, View::Dashboard, stamp, Bytes::from_static(b"old"));
-        assert!(c.get(a, View::Dashboard).is_err());
+    async fn look(c: &ResponseCache, a: AccountId, view: View, s: Stamp) -> Lookup {
+        c.lookup(a, view, s, || async move { Ok::<_, Infallible>(s) })
+            .await
+            .unwrap()
     }
 
-    #[test]
-    fn zero_ttl_keeps_nothing_and_old_answers_expire() {
-        let off = ResponseCache::new(Duration::ZERO);
-        let a = account(1);
-        let stamp = off.get(a, View::Vendors).unwrap_err().0;
-        off.put(a, View::Vendors, stamp, Bytes::from_static(b"x"));
-        assert!(off.get(a, View::Vendors).is_err());
-        let short = ResponseCache::new(Duration::from_millis(30));
-        let stamp = short.get(a, View::Vendors).unwrap_err().0;
-        short.put(a, View::Vendors, stamp, Bytes::from_static(b"x"));
-        assert!(short.get(a, View::Vendors).is_ok());
-        std::thread::sleep(Duration::from_millis(40));
-        let (_, old) = short.get(a, View::Vendors).unwrap_err();
-        assert_eq!(
-            old.unwrap(),
-            "x",
-            "old, but kept to serve while it is refreshed"
-        );
-        short.changed(a);
-        assert!(short.get(a, View::Vendors).unwrap_err().1.is_none());
+    fn hit(l: Lookup) -> Option<Bytes> {
+        match l {
+            Lookup::Hit(b) => Some(b),
+            Lookup::Compute(..) => None,
+        }
     }
-}
-
-#[cfg(test)]
-mod lookup_tests {
-    #![allow(clippy::unwrap_used)]
-
-    use std::sync::Arc;
-
-    use super::*;
 
     #[tokio::test]
-    async fn one_request_computes_and_the_others_wait_or_get_the_old_answer() {
-        let c = Arc::new(ResponseCache::new(Duration::from_millis(50)));
-        let a = AccountId(uuid::Uuid::from_u128(7));
-        let Lookup::Compute(stamp, guard) = c.lookup(a, View::Vendors).await else {
+    async fn answers_are_served_only_for_their_stamp() {
+        let c = ResponseCache::new(Duration::from_secs(60));
+        let (a, b) = (account(1), account(2));
+        let Lookup::Compute(s, g) = look(&c, a, View::Vendors, stamp(1)).await else {
             panic!("empty cache");
         };
-        // A second request waits while the first computes.
-        let c2 = c.clone();
-        let waiter = tokio::spawn(async move {
-            match c2.lookup(a, View::Vendors).await {
-                Lookup::Fresh(b) => b,
-                Lookup::Compute(..) => Bytes::from_static(b"computed twice"),
+        c.put(a, View::Vendors, s, Bytes::from_static(b"[1]"));
+        drop(g);
+        assert_eq!(
+            hit(look(&c, a, View::Vendors, stamp(1)).await).unwrap(),
+            "[1]"
+        );
+        assert!(hit(look(&c, a, View::Dashboard, stamp(1)).await).is_none());
+        assert!(
+            hit(look(&c, b, View::Vendors, stamp(1)).await).is_none(),
+            "other accounts have their own"
+        );
+        assert!(
+            hit(look(&c, a, View::Vendors, stamp(2)).await).is_none(),
+            "a new version"
+        );
+        let next_month = Stamp {
+            version: 1,
+            period: 1,
+        };
+        assert!(
+            hit(look(&c, a, View::Vendors, next_month).await).is_none(),
+            "another period"
+        );
+    }
+
+    #[tokio::test]
+    async fn zero_max_age_keeps_nothing_and_aged_answers_are_refreshed_once() {
+        let off = ResponseCache::new(Duration::ZERO);
+        let a = account(1);
+        off.put(a, View::Vendors, stamp(0), Bytes::from_static(b"x"));
+        assert!(hit(look(&off, a, View::Vendors, stamp(0)).await).is_none());
+
+        let short = Arc::new(ResponseCache::new(Duration::from_millis(30)));
+        short.put(a, View::Vendors, stamp(0), Bytes::from_static(b"x"));
+        assert!(hit(look(&short, a, View::Vendors, stamp(0)).await).is_some());
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        // Aged: one request refreshes it; meanwhile the others get the kept answer.
+        let Lookup::Compute(s, guard) = look(&short, a, View::Vendors, stamp(0)).await else {
+            panic!("aged out");
+        };
+        assert_eq!(
+            hit(look(&short, a, View::Vendors, stamp(0)).await).unwrap(),
+            "x"
+        );
+        // But not a request that read a newer version: it waits, then computes.
+        let newer = tokio::spawn({
+            let short = short.clone();
+            async move {
+                match look(&short, a, View::Vendors, stamp(1)).await {
+                    Lookup::Hit(b) => Ok(b),
+                    Lookup::Compute(s, _g) => Err(s),
+                }
             }
         });
         tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(!waiter.is_finished());
-        c.put(a, View::Vendors, stamp, Bytes::from_static(b"v1"));
+        assert!(!newer.is_finished());
+        short.put(a, View::Vendors, s, Bytes::from_static(b"y"));
         drop(guard);
-        assert_eq!(waiter.await.unwrap(), "v1");
-        // Aged out: one refreshes, the others get the old answer meanwhile.
-        tokio::time::sleep(Duration::from_millis(60)).await;
-        let Lookup::Compute(stamp, guard) = c.lookup(a, View::Vendors).await else {
-            panic!("aged out");
+        assert_eq!(newer.await.unwrap().unwrap_err(), stamp(1));
+        assert_eq!(
+            hit(look(&short, a, View::Vendors, stamp(0)).await).unwrap(),
+            "y"
+        );
+    }
+
+    #[tokio::test]
+    async fn one_request_computes_and_the_others_wait_then_read_the_stamp_again() {
+        let c = Arc::new(ResponseCache::new(Duration::from_secs(60)));
+        let a = account(7);
+        let Lookup::Compute(s, guard) = look(&c, a, View::Vendors, stamp(1)).await else {
+            panic!("empty cache");
         };
-        match c.lookup(a, View::Vendors).await {
-            Lookup::Fresh(b) => assert_eq!(b, "v1"),
-            Lookup::Compute(..) => panic!("a second refresh"),
-        }
-        c.put(a, View::Vendors, stamp, Bytes::from_static(b"v2"));
+        // Two requests wait while the first computes; by the time they get
+        // the lock, one sees the stamp the answer is for, one a newer one.
+        let spawn_waiter = |read_first: u64, read_again: u64| {
+            let c = c.clone();
+            tokio::spawn(async move {
+                let again = stamp(read_again);
+                let l = c
+                    .lookup(a, View::Vendors, stamp(read_first), || async move {
+                        Ok::<_, Infallible>(again)
+                    })
+                    .await
+                    .unwrap();
+                match l {
+                    Lookup::Hit(b) => Ok(b),
+                    Lookup::Compute(s, _g) => Err(s),
+                }
+            })
+        };
+        let same = spawn_waiter(1, 1);
+        let newer = spawn_waiter(1, 2);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(!same.is_finished() && !newer.is_finished());
+        c.put(a, View::Vendors, s, Bytes::from_static(b"v1"));
         drop(guard);
-        match c.lookup(a, View::Vendors).await {
-            Lookup::Fresh(b) => assert_eq!(b, "v2"),
-            Lookup::Compute(..) => panic!("refreshed"),
-        }
+        assert_eq!(same.await.unwrap().unwrap(), "v1");
+        assert_eq!(
+            newer.await.unwrap().unwrap_err(),
+            stamp(2),
+            "computes again, for the newer version"
+        );
     }
 }

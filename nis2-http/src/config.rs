@@ -42,18 +42,29 @@ pub struct ServerConfig {
     /// Who signs remediation letters.
     pub letter: LetterConfig,
     /// How long shutdown waits for in-flight scans and deliveries (default
-    /// 30 s); jobs still running then are abandoned and their leases lapse,
-    /// so another worker (or the next start) runs them again.
+    /// 30 s); scans still running then are given back (queued again at once,
+    /// the attempt not counted, the vendor still `scanning`) so another
+    /// worker, or the next start, runs them; deliveries still in flight are
+    /// dropped and their claims lapse, so they are sent again.
     pub shutdown_grace: Duration,
     /// Longest time a demo scan may take (default 60 s).
     pub demo_timeout: Duration,
     /// Rate limits (default: the seed's).
     pub rate_limits: RateLimits,
-    /// How long the encoded answers of `GET /vendors` (the whole list) and
-    /// `GET /dashboard/summary` are reused per account (default 1 s; zero
-    /// turns this off). Writes made through this process are seen at once;
-    /// writes by other processes sharing the database (or made directly on
-    /// the store by an embedder) show within this time.
+    /// The answer cache of `GET /vendors` (the whole list) and `GET
+    /// /dashboard/summary`: the longest time an encoded answer is reused
+    /// (default 60 s; zero turns the cache off, and every request reads the
+    /// database).
+    ///
+    /// The cache is exact whatever this is: each request reads the account's
+    /// data version (one primary-key read), which the store bumps in the
+    /// transaction of every write that changes these answers, and a kept
+    /// answer is served only while the version it was computed under is
+    /// unchanged. So writes by this process, by other processes sharing the
+    /// database (`nis2 worker`, the CLI on the same SQLite file) and by
+    /// embedders using the store show in the very next request. This time
+    /// only bounds how long a change made *behind the store's back* (SQL run
+    /// by hand on the database, a restored backup) can stay hidden.
     pub response_cache_ttl: Duration,
 }
 
@@ -75,7 +86,7 @@ impl Default for ServerConfig {
             shutdown_grace: Duration::from_secs(30),
             demo_timeout: Duration::from_secs(60),
             rate_limits: RateLimits::default(),
-            response_cache_ttl: Duration::from_secs(1),
+            response_cache_ttl: Duration::from_secs(60),
         }
     }
 }

@@ -13,7 +13,7 @@ use nis2_store::{DashboardSummary, NewVendor, Page};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::cache::{Lookup, Stamp, View};
+use crate::cache::{ComputeGuard, Lookup, Stamp, View};
 use crate::clock::now;
 use crate::error::ApiError;
 use crate::ratelimit::Bucket;
@@ -66,20 +66,63 @@ fn json_bytes(body: Bytes) -> Response {
         .into_response()
 }
 
-/// Encodes `value`, keeps it in the cache under `stamp`, and answers it.
+/// Encodes `value`, keeps it in the cache under `stamp` (when given), and answers it.
 fn cache_and_answer<T: Serialize>(
     state: &AppState,
     caller: &Caller,
     view: View,
-    stamp: Stamp,
+    stamp: Option<Stamp>,
     value: &T,
 ) -> Result<Response, ApiError> {
     let body = Bytes::from(serde_json::to_vec(value).map_err(ApiError::internal)?);
-    state
-        .inner
-        .cache
-        .put(caller.account, view, stamp, body.clone());
+    if let Some(stamp) = stamp {
+        state
+            .inner
+            .cache
+            .put(caller.account, view, stamp, body.clone());
+    }
     Ok(json_bytes(body))
+}
+
+/// What a cached answer of `view` must have been computed under to be
+/// served now: the account's data version and, for the dashboard, the month.
+async fn stamp(state: &AppState, caller: &Caller, view: View) -> Result<Stamp, ApiError> {
+    let version = state.store().data_version(caller.account).await?;
+    let period = match view {
+        View::Vendors => 0,
+        View::Dashboard => {
+            let t = now().into_inner();
+            i64::from(t.year()) * 12 + i64::from(u8::from(t.month()))
+        }
+    };
+    Ok(Stamp { version, period })
+}
+
+/// What [`cached`] found.
+enum Cached {
+    /// The kept answer, ready to send.
+    Hit(Response),
+    /// Compute the answer; keep it under the stamp (`None`: the cache is
+    /// off) while holding the guard.
+    Compute(Option<Stamp>, Option<ComputeGuard>),
+}
+
+/// The cached answer of `view`, or what computing it takes.
+async fn cached(state: &AppState, caller: &Caller, view: View) -> Result<Cached, ApiError> {
+    let cache = &state.inner.cache;
+    if !cache.enabled() {
+        return Ok(Cached::Compute(None, None));
+    }
+    let first = stamp(state, caller, view).await?;
+    Ok(
+        match cache
+            .lookup(caller.account, view, first, || stamp(state, caller, view))
+            .await?
+        {
+            Lookup::Hit(body) => Cached::Hit(json_bytes(body)),
+            Lookup::Compute(stamp, guard) => Cached::Compute(Some(stamp), Some(guard)),
+        },
+    )
 }
 
 pub(crate) async fn list_vendors(
@@ -109,22 +152,13 @@ pub(crate) async fn list_vendors(
     // No limit: all vendors (the seed's behaviour), read a page at a time;
     // the whole list is what clients poll, so it is cached.
     let whole = q.offset.unwrap_or(0) == 0;
-    let mut _computing = None;
-    let stamp = if whole {
-        match state
-            .inner
-            .cache
-            .lookup(caller.account, View::Vendors)
-            .await
-        {
-            Lookup::Fresh(body) => return Ok(json_bytes(body)),
-            Lookup::Compute(stamp, guard) => {
-                _computing = Some(guard);
-                Some(stamp)
-            }
+    let (stamp, _computing) = if whole {
+        match cached(&state, &caller, View::Vendors).await? {
+            Cached::Compute(stamp, guard) => (stamp, guard),
+            Cached::Hit(hit) => return Ok(hit),
         }
     } else {
-        None
+        (None, None)
     };
     let mut offset = q.offset.unwrap_or(0);
     let mut vendors = Vec::new();
@@ -146,10 +180,7 @@ pub(crate) async fn list_vendors(
                 vendors,
                 total: page.total,
             };
-            return match stamp {
-                Some(stamp) => cache_and_answer(&state, &caller, View::Vendors, stamp, &list),
-                None => Ok(Json(list).into_response()),
-            };
+            return cache_and_answer(&state, &caller, View::Vendors, stamp, &list);
         }
     }
 }
@@ -205,7 +236,6 @@ pub(crate) async fn create_vendor(
             }
             other => other.into(),
         })?;
-    state.inner.cache.changed(caller.account);
     tracing::info!(account = %caller.account, vendor = %vendor.id, domain = %vendor.domain, "vendor added");
     Ok((
         StatusCode::CREATED,
@@ -234,7 +264,6 @@ pub(crate) async fn delete_vendor(
         .store()
         .delete_vendor(caller.account, VendorId(id))
         .await?;
-    state.inner.cache.changed(caller.account);
     Ok(Json(Message {
         message: "Vendor deleted successfully",
     }))
@@ -265,7 +294,6 @@ pub(crate) async fn trigger_scan(
         .store()
         .enqueue_scan(caller.account, vendor, now())
         .await?;
-    state.inner.cache.changed(caller.account);
     state.inner.wake_worker.notify_one();
     tracing::info!(account = %caller.account, %vendor, job = %queued.job.id, created = queued.created, "scan queued");
     Ok(Json(Triggered {
@@ -330,14 +358,9 @@ pub(crate) async fn dashboard(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     state.limit(Bucket::Get, &caller)?;
-    let (stamp, _computing) = match state
-        .inner
-        .cache
-        .lookup(caller.account, View::Dashboard)
-        .await
-    {
-        Lookup::Fresh(body) => return Ok(json_bytes(body)),
-        Lookup::Compute(stamp, guard) => (stamp, guard),
+    let (stamp, _computing) = match cached(&state, &caller, View::Dashboard).await? {
+        Cached::Compute(stamp, guard) => (stamp, guard),
+        Cached::Hit(hit) => return Ok(hit),
     };
     let summary: DashboardSummary = state
         .store()

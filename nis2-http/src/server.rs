@@ -11,7 +11,6 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use crate::cache::ResponseCache;
 use crate::config::ServerConfig;
 use crate::state::{AppState, SetupError, base_url};
 use crate::worker::{Dispatcher, Phase, Worker, stop_requested};
@@ -89,7 +88,6 @@ impl Server {
             Links {
                 worker_wake: self.state.worker_wakeup(),
                 dispatcher_wake: Arc::new(Notify::new()),
-                cache: self.state.inner.cache.clone(),
             },
             &mut tasks,
             &stop_rx,
@@ -133,8 +131,6 @@ struct Links {
     worker_wake: Arc<Notify>,
     /// Woken when a scan stored events.
     dispatcher_wake: Arc<Notify>,
-    /// The API's answer cache, told about the worker's writes.
-    cache: Arc<ResponseCache>,
 }
 
 fn start_background(
@@ -148,7 +144,6 @@ fn start_background(
     let Links {
         worker_wake,
         dispatcher_wake,
-        cache,
     } = links;
     if config.worker.enabled {
         Worker::new(
@@ -158,7 +153,6 @@ fn start_background(
             base_url(config),
             worker_wake,
             dispatcher_wake.clone(),
-            cache,
         )
         .spawn(tasks, stop);
     }
@@ -237,8 +231,6 @@ pub async fn run_worker(
         Links {
             worker_wake: Arc::new(Notify::new()),
             dispatcher_wake: Arc::new(Notify::new()),
-            // No API here, so nothing to keep fresh.
-            cache: Arc::new(ResponseCache::new(std::time::Duration::ZERO)),
         },
         &mut tasks,
         &stop_rx,

@@ -14,7 +14,6 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use crate::auth::error_chain;
-use crate::cache::ResponseCache;
 use crate::clock::{SystemClock, now};
 use crate::config::{WebhookConfig, WorkerConfig};
 use crate::state::{SetupError, report_url};
@@ -73,7 +72,6 @@ pub(crate) struct Worker {
     pub(crate) engine: Engine,
     pub(crate) config: WorkerConfig,
     pub(crate) wake: Arc<Notify>,
-    cache: Arc<ResponseCache>,
 }
 
 impl Worker {
@@ -84,7 +82,6 @@ impl Worker {
         base_url: String,
         wake: Arc<Notify>,
         dispatcher_wake: Arc<Notify>,
-        cache: Arc<ResponseCache>,
     ) -> Self {
         let link = Arc::new(move |_vendor, scan| report_url(&base_url, scan));
         let engine = Engine::new(
@@ -99,7 +96,6 @@ impl Worker {
             engine,
             config,
             wake,
-            cache,
         }
     }
 
@@ -113,7 +109,6 @@ impl Worker {
         if let Some(interval) = self.config.rescan_interval {
             let store = self.store.clone();
             let wake = self.wake.clone();
-            let cache = self.cache.clone();
             let mut stop = stop.clone();
             set.spawn(async move {
                 loop {
@@ -121,7 +116,6 @@ impl Worker {
                         Ok(0) => {}
                         Ok(n) => {
                             tracing::info!(queued = n, "periodic rescans queued");
-                            cache.changed_all();
                             wake.notify_waiters();
                         }
                         Err(e) => tracing::warn!(error = %e, "queueing rescans failed"),
@@ -145,8 +139,6 @@ impl Worker {
                 Ok(Some(job)) => {
                     let span = tracing::info_span!("scan_job", job = %job.id, vendor = %job.vendor_id, attempt = job.attempt);
                     self.run_job(&job, stop.clone()).instrument(span).await;
-                    // The vendor's status, score or existence changed.
-                    self.cache.changed(job.account_id);
                     continue;
                 }
                 Ok(None) => {}
@@ -161,8 +153,9 @@ impl Worker {
     }
 
     /// Runs a claimed job to its end, or until the shutdown grace period is
-    /// over: then the job is given back (queued again, the attempt counted)
-    /// so the next start, or another worker, runs it.
+    /// over: then the job is given back ([`SqlStore::release_job`]: queued
+    /// again at once, the attempt not counted, the vendor still `scanning`)
+    /// so another worker, or the next start, runs it.
     async fn run_job(&self, job: &ClaimedJob, mut phase: watch::Receiver<Phase>) {
         let vendor = match self.store.vendor(job.account_id, job.vendor_id).await {
             Ok(v) => v,
@@ -193,10 +186,12 @@ impl Worker {
                 }
                 _ = abandon_requested(&mut phase) => {
                     // Dropping the scan drops its store transaction unfinished:
-                    // nothing of it is written.
+                    // nothing of it is written. The job is queued again, the
+                    // attempt not counted and the vendor left `scanning`.
                     tracing::warn!(job = %job.id, "shutting down mid-scan; giving the job back");
-                    self.fail(job, "the server shut down before the scan finished; it runs again")
-                        .await;
+                    if let Err(e) = self.store.release_job(job, now()).await {
+                        tracing::warn!(job = %job.id, error = %e, "giving the job back failed (its lease lapses instead)");
+                    }
                     return;
                 }
             }

@@ -13,7 +13,6 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,74 +20,10 @@ use common::*;
 use nis2_core::Scanner;
 use reqwest::Method;
 use serde_json::{Value, json};
-use sqlx::Connection;
-
-fn admin_url() -> String {
-    std::env::var("NIS2_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-/// Creates `nis2_t_<unix secs>_<random>` (the store's tests drop such
-/// databases when they are old, should this test be killed).
-async fn fresh_database() -> Option<(String, String)> {
-    let admin = admin_url();
-    let conn =
-        tokio::time::timeout(Duration::from_secs(10), sqlx::PgConnection::connect(&admin)).await;
-    let mut conn = match conn {
-        Ok(Ok(c)) => c,
-        other => {
-            let why = match other {
-                Ok(Err(e)) => e.to_string(),
-                _ => "no answer within 10 s".to_owned(),
-            };
-            assert!(
-                std::env::var("NIS2_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "NIS2_REQUIRE_POSTGRES=1 but PostgreSQL at {admin} is not reachable: {why}"
-            );
-            let _ = writeln!(
-                std::io::stderr(),
-                "NOT RUN: server and workers on PostgreSQL: cannot connect to {admin}: {why}"
-            );
-            return None;
-        }
-    };
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let name = format!(
-        "nis2_t_{secs}_{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..12]
-    );
-    let mut tries = 0;
-    while let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-    {
-        // Concurrent CREATE DATABASE can trip over the template; try again.
-        tries += 1;
-        assert!(tries < 10, "cannot create a test database: {e}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let _ = conn.close().await;
-    let base = admin.split('?').next().unwrap();
-    let (server, _) = base.rsplit_once('/').unwrap();
-    Some((format!("{server}/{name}"), name))
-}
-
-async fn drop_database(name: &str) {
-    let mut conn = sqlx::PgConnection::connect(&admin_url()).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut conn)
-    .await
-    .unwrap();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_api_server_and_two_workers_share_postgresql() {
-    let Some((url, name)) = fresh_database().await else {
+    let Some((url, name)) = pg_fresh_database("server and workers").await else {
         return;
     };
     let hook = receiver().await;
@@ -193,5 +128,5 @@ async fn an_api_server_and_two_workers_share_postgresql() {
         task.await.unwrap().unwrap();
     }
     srv.stop().await;
-    drop_database(&name).await;
+    pg_drop_database(&name).await;
 }

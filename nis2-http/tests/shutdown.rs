@@ -1,6 +1,7 @@
 //! Graceful shutdown: in-flight requests and scans finish within the grace
-//! period; a scan that outlives it is given back (queued again) and runs
-//! after the next start; no new connection is accepted once stopped.
+//! period; a scan that outlives it is given back (queued again, the attempt
+//! not counted, the vendor still `scanning` — even on its only attempt) and
+//! runs after the next start; no new connection is accepted once stopped.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -16,10 +17,11 @@ use nis2_store::{JobPolicy, JobState, SqlStore, StoreOptions};
 use reqwest::Method;
 use serde_json::json;
 
-fn quick_retry() -> StoreOptions {
+/// One attempt per job: a job given back on shutdown must not use it up.
+fn single_attempt() -> StoreOptions {
     StoreOptions {
         jobs: JobPolicy {
-            retry_base: Duration::from_millis(200),
+            max_attempts: 1,
             ..JobPolicy::default()
         },
         ..StoreOptions::default()
@@ -107,7 +109,7 @@ async fn a_scan_outliving_the_grace_period_is_given_back_and_runs_after_restart(
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("nis2.db");
     let mut cfg = config(&db);
-    cfg.store = quick_retry();
+    cfg.store = single_attempt();
     cfg.shutdown_grace = Duration::from_millis(500);
     let slow = SampleScanner::default();
     *slow.delay.lock().unwrap() = Duration::from_secs(600);
@@ -142,12 +144,23 @@ async fn a_scan_outliving_the_grace_period_is_given_back_and_runs_after_restart(
         let vendor = id.parse().unwrap();
         let jobs = store.vendor_jobs(account.id, vendor).await.unwrap();
         assert_eq!(jobs.len(), 1);
-        assert_eq!(jobs[0].state, JobState::Queued, "given back: {:?}", jobs[0]);
-        assert!(
-            jobs[0].last_error.as_deref().unwrap().contains("shut down"),
-            "{:?}",
+        // Given back (not failed): queued, claimable at once, the attempt
+        // not counted, the vendor still `scanning`, no error recorded.
+        assert_eq!(
+            (
+                jobs[0].state,
+                jobs[0].attempts,
+                jobs[0].lease_until,
+                jobs[0].last_error.as_deref()
+            ),
+            (JobState::Queued, 0, None, None),
+            "given back: {:?}",
             jobs[0]
         );
+        assert!(jobs[0].run_after <= now(), "{:?}", jobs[0]);
+        let v = store.vendor(account.id, vendor).await.unwrap();
+        assert_eq!(v.status, VendorStatus::Scanning);
+        assert_eq!(store.vendor_error(account.id, vendor).await.unwrap(), None);
         assert!(
             store
                 .scan_history(account.id, vendor, nis2_store::Page::first(10))

@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, unreachable_pub)]
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,6 +15,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use nis2_core::{Observations, ScanError, Scanner, Timestamp, samples};
 use nis2_http::{Server, ServerConfig};
 use serde_json::{Value, json};
+use sqlx::Connection as _;
 use tokio::sync::oneshot;
 
 pub const SECRET: &str = "test-hs256-secret-that-is-long-enough-0123456789";
@@ -332,4 +334,69 @@ pub async fn vendor_status(base: &str, tok: &str, id: &str) -> Option<Value> {
         .iter()
         .find(|x| x["id"] == id)
         .cloned()
+}
+
+// PostgreSQL test databases (the store's tests use the same naming).
+
+pub fn pg_admin_url() -> String {
+    std::env::var("NIS2_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Creates `nis2_t_<unix secs>_<random>` (the store's tests drop such
+/// databases when they are old, should this test be killed).
+pub async fn pg_fresh_database(what: &str) -> Option<(String, String)> {
+    let admin = pg_admin_url();
+    let conn =
+        tokio::time::timeout(Duration::from_secs(10), sqlx::PgConnection::connect(&admin)).await;
+    let mut conn = match conn {
+        Ok(Ok(c)) => c,
+        other => {
+            let why = match other {
+                Ok(Err(e)) => e.to_string(),
+                _ => "no answer within 10 s".to_owned(),
+            };
+            assert!(
+                std::env::var("NIS2_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "NIS2_REQUIRE_POSTGRES=1 but PostgreSQL at {admin} is not reachable: {why}"
+            );
+            let _ = writeln!(
+                std::io::stderr(),
+                "NOT RUN: {what} on PostgreSQL: cannot connect to {admin}: {why}"
+            );
+            return None;
+        }
+    };
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let name = format!(
+        "nis2_t_{secs}_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let mut tries = 0;
+    while let Err(e) = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+    {
+        // Concurrent CREATE DATABASE can trip over the template; try again.
+        tries += 1;
+        assert!(tries < 10, "cannot create a test database: {e}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = conn.close().await;
+    let base = admin.split('?').next().unwrap();
+    let (server, _) = base.rsplit_once('/').unwrap();
+    Some((format!("{server}/{name}"), name))
+}
+
+pub async fn pg_drop_database(name: &str) {
+    let mut conn = sqlx::PgConnection::connect(&pg_admin_url()).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
 }
