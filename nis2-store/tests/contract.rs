@@ -47,6 +47,7 @@ contract!(
     data_version_follows_every_listed_change,
     data_version_is_shared_by_all_handles,
     jobs_release_gives_the_job_back_uncounted,
+    vendor_lists_read_back_every_value_exactly,
 );
 
 const NOW: &str = "2026-06-27T10:00:00Z";
@@ -1886,4 +1887,80 @@ async fn jobs_release_gives_the_job_back_uncounted(ctx: &Ctx) {
         (job.state, job.worker.as_deref()),
         (JobState::Running, Some("alive"))
     );
+}
+
+/// The vendor lists (one statement, rows aggregated as JSON by the
+/// database) read back every value exactly as stored — awkward text
+/// included — newest first (ties by id), pages and totals right, other
+/// accounts' vendors never.
+async fn vendor_lists_read_back_every_value_exactly(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let b = account(s, "Beta").await;
+    let empty = s.all_vendors(a).await.unwrap();
+    assert_eq!((empty.vendors.len(), empty.total), (0, 0));
+    let awkward = [
+        "quote \" backslash \\ slash / tab \t newline \n cr \r",
+        "control \u{1}\u{1f}\u{7f} nul-free",
+        "unicode é ß 漢字 🦀 \u{2028}\u{2029} \u{feff}",
+        "</script><!-- {\"json\": [1, 2]} -->",
+        "",
+    ];
+    let mut ids = Vec::new();
+    for (i, text) in awkward.iter().enumerate() {
+        let new = NewVendor {
+            vendor_name: Some((*text).to_owned()),
+            notes: (i % 2 == 0).then(|| format!("{text} / notes {i}")),
+            ..NewVendor::new(format!("v{i}.example"), true)
+        };
+        // Two at each time stamp: the order falls back to the id.
+        let at = secs(ts(NOW), i64::try_from(i / 2).unwrap());
+        ids.push(s.create_vendor(a, &new, at).await.unwrap().id);
+    }
+    let long = NewVendor {
+        vendor_name: None,
+        notes: Some("ü".repeat(limits::NOTES)),
+        ..NewVendor::new(format!("{}.example", "l".repeat(limits::DOMAIN - 8)), true)
+    };
+    ids.push(s.create_vendor(a, &long, ts(NOW)).await.unwrap().id);
+    vendor(s, b, "other.example").await;
+    // Scanned, failed, queued: every column set or unset somewhere.
+    record(s, a, ids[0], "v0.example", 97, secs(ts(NOW), 5)).await;
+    record(s, a, ids[1], "v1.example", 12, secs(ts(NOW), 6)).await;
+    s.record_scan_failure(a, ids[2], "down").await.unwrap();
+    s.enqueue_scan(a, ids[3], ts(NOW)).await.unwrap();
+
+    let mut expected = Vec::new();
+    for id in &ids {
+        expected.push(s.vendor(a, *id).await.unwrap());
+    }
+    expected.sort_by_key(|v| std::cmp::Reverse((v.created_at, v.id)));
+    let all = s.all_vendors(a).await.unwrap();
+    assert_eq!(all.total, 6);
+    assert_eq!(all.vendors, expected);
+    assert_eq!(all.vendors[0].domain, "v4.example", "the newest");
+    assert!(all.vendors.iter().any(|v| v.vendor_name.is_none()));
+    assert!(all.vendors.iter().any(|v| v.notes.is_none()));
+    let mut paged = Vec::new();
+    for offset in (0..8).step_by(4) {
+        let page = s.list_vendors(a, Page { offset, limit: 4 }).await.unwrap();
+        assert_eq!(page.total, 6);
+        paged.extend(page.vendors);
+    }
+    assert_eq!(paged, expected);
+    let past = s
+        .list_vendors(
+            a,
+            Page {
+                offset: 100,
+                limit: 4,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((past.vendors.len(), past.total), (0, 6));
+    let theirs = s.all_vendors(b).await.unwrap();
+    assert_eq!(theirs.total, 1);
+    assert_eq!(theirs.vendors[0].domain, "other.example");
+    assert_eq!(theirs.vendors[0].account_id, b);
 }
