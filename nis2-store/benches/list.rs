@@ -5,10 +5,10 @@
 //! skipped with a notice when unreachable). Times, median and minimum of
 //! many runs, one request at a time:
 //!
-//! - `all_vendors` (one statement, rows aggregated as JSON by the database)
-//!   and `list_vendors` in two pages of 500;
-//! - the same rows fetched one by one through sqlx (how the store read them
-//!   before), for comparison;
+//! - `all_vendors` (one statement; on SQLite the rows aggregated as JSON by
+//!   the database) and `list_vendors` in two pages of 500;
+//! - the same rows fetched one by one through sqlx, not decoded (how the
+//!   store read them before, less the decoding), for comparison;
 //! - encoding the list as JSON (what the server does next);
 //! - `data_version` (what every cached `GET` reads).
 //!
