@@ -14,6 +14,13 @@
 //! answer is computed bumps the version past the kept stamp, so such an
 //! answer is used by nobody after that write.
 //!
+//! Version reads are shared: while one request of an account reads the
+//! version, the requests of that account arriving meanwhile wait for the
+//! *next* read, which starts after they arrived (so it sees every write
+//! committed before them) and serves them all. Under load that turns one
+//! database read per request into one per batch of requests, at the cost of
+//! at most two reads' time of waiting.
+//!
 //! One request at a time computes a missing or outdated answer (the others
 //! wait for it, then read the version again instead of all reading the
 //! database at once). An answer older than the maximum age
@@ -72,6 +79,57 @@ pub(crate) struct ResponseCache {
     inner: Mutex<Inner>,
     /// Held while an answer is computed, per answer.
     computing: Mutex<HashMap<(AccountId, View), ComputeLock>>,
+    /// The shared version reads, per account.
+    reads: Mutex<HashMap<AccountId, Arc<Reads>>>,
+}
+
+/// One account's version reads: at most one runs at a time; each request
+/// is served by the first read that started after it arrived.
+#[derive(Default)]
+struct Reads {
+    state: Mutex<ReadState>,
+    done: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct ReadState {
+    /// Reads started so far (the number of the latest).
+    started: u64,
+    /// The number of the latest read that finished, and its value (`None`
+    /// when it failed).
+    finished: u64,
+    value: Option<u64>,
+    /// Whether a read is under way.
+    running: bool,
+}
+
+impl Reads {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ReadState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Marks the running read as over when dropped (also when the request
+/// reading it is cancelled), so another can start.
+struct Running<'a> {
+    reads: &'a Reads,
+    number: u64,
+    value: Option<Option<u64>>,
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let mut s = self.reads.lock();
+        s.running = false;
+        if let Some(value) = self.value {
+            s.finished = self.number;
+            s.value = value;
+        }
+        drop(s);
+        self.reads.done.notify_waiters();
+    }
 }
 
 /// Held while one answer is computed.
@@ -116,7 +174,66 @@ impl ResponseCache {
             max_age,
             inner: Mutex::new(Inner::default()),
             computing: Mutex::new(HashMap::new()),
+            reads: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The account's data version as read by `read`, by a read that starts
+    /// after this call does; shared with the other calls for the account
+    /// waiting for the same read. A failed read is not shared: each waiter
+    /// then reads for itself.
+    pub(crate) async fn version<F, Fut, E>(&self, account: AccountId, read: F) -> Result<u64, E>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<u64, E>>,
+    {
+        let reads = {
+            let mut m = self
+                .reads
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if m.len() > MAX_ENTRIES {
+                m.retain(|_, r| Arc::strong_count(r) > 1);
+            }
+            m.entry(account).or_default().clone()
+        };
+        // Reads numbered above this one start after now.
+        let need = reads.lock().started + 1;
+        loop {
+            let notified = reads.done.notified();
+            tokio::pin!(notified);
+            // Registered before looking, so no wake-up is missed.
+            notified.as_mut().enable();
+            let number = {
+                let mut s = reads.lock();
+                if s.finished >= need {
+                    match s.value {
+                        Some(v) => return Ok(v),
+                        None => break,
+                    }
+                }
+                if s.running {
+                    None
+                } else {
+                    s.running = true;
+                    s.started += 1;
+                    Some(s.started)
+                }
+            };
+            if let Some(number) = number {
+                let mut running = Running {
+                    reads: &reads,
+                    number,
+                    value: None,
+                };
+                let result = read().await;
+                running.value = Some(result.as_ref().ok().copied());
+                drop(running);
+                return result;
+            }
+            notified.await;
+        }
+        read().await
     }
 
     /// Whether answers are kept at all.
@@ -367,5 +484,148 @@ mod tests {
             stamp(2),
             "computes again, for the newer version"
         );
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use tokio::sync::Semaphore;
+
+    use super::*;
+
+    /// A version source: each read returns the next number, once let through.
+    #[derive(Clone, Default)]
+    struct Source {
+        reads: Arc<AtomicU64>,
+        gate: Option<Arc<Semaphore>>,
+    }
+
+    impl Source {
+        fn gated() -> Self {
+            Self {
+                reads: Arc::default(),
+                gate: Some(Arc::new(Semaphore::new(0))),
+            }
+        }
+
+        async fn read(&self) -> Result<u64, String> {
+            let n = self.reads.fetch_add(1, Ordering::SeqCst) + 1;
+            if let Some(gate) = &self.gate {
+                gate.acquire().await.unwrap().forget();
+            }
+            Ok(n)
+        }
+
+        fn release(&self, n: usize) {
+            self.gate.as_ref().unwrap().add_permits(n);
+        }
+
+        fn count(&self) -> u64 {
+            self.reads.load(Ordering::SeqCst)
+        }
+    }
+
+    const A: AccountId = AccountId(uuid::Uuid::from_u128(1));
+
+    async fn settle() {
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+
+    #[tokio::test]
+    async fn one_at_a_time_each_call_reads() {
+        let c = ResponseCache::new(Duration::from_secs(60));
+        let src = Source::default();
+        for n in 1..=3 {
+            assert_eq!(c.version(A, || src.read()).await.unwrap(), n);
+        }
+        assert_eq!(src.count(), 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn calls_arriving_during_a_read_share_the_next_one() {
+        let c = Arc::new(ResponseCache::new(Duration::from_secs(60)));
+        let src = Source::gated();
+        let first = tokio::spawn({
+            let (c, src) = (c.clone(), src.clone());
+            async move { c.version(A, || src.read()).await.unwrap() }
+        });
+        settle().await;
+        assert_eq!(src.count(), 1);
+        // Ten more arrive while the first read runs: it started before them,
+        // so it must not answer them; they share one read after it.
+        let waiters: Vec<_> = (0..10)
+            .map(|_| {
+                let (c, src) = (c.clone(), src.clone());
+                tokio::spawn(async move { c.version(A, || src.read()).await.unwrap() })
+            })
+            .collect();
+        settle().await;
+        assert_eq!(src.count(), 1, "nobody reads while a read runs");
+        src.release(1);
+        assert_eq!(first.await.unwrap(), 1);
+        settle().await;
+        assert_eq!(src.count(), 2, "one read for the ten");
+        src.release(1);
+        for w in waiters {
+            assert_eq!(w.await.unwrap(), 2);
+        }
+        // Another account reads on its own, at once.
+        let b = AccountId(uuid::Uuid::from_u128(2));
+        let other = Source::default();
+        assert_eq!(c.version(b, || other.read()).await.unwrap(), 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cancelled_or_failed_read_does_not_block_the_others() {
+        let c = Arc::new(ResponseCache::new(Duration::from_secs(60)));
+        let src = Source::gated();
+        let reader = tokio::spawn({
+            let (c, src) = (c.clone(), src.clone());
+            async move { c.version(A, || src.read()).await }
+        });
+        settle().await;
+        let waiter = tokio::spawn({
+            let (c, src) = (c.clone(), src.clone());
+            async move { c.version(A, || src.read()).await.unwrap() }
+        });
+        settle().await;
+        // The request reading goes away (its client hung up).
+        reader.abort();
+        let _ = reader.await;
+        settle().await;
+        assert_eq!(src.count(), 2, "the waiter read for itself");
+        src.release(1);
+        assert_eq!(waiter.await.unwrap(), 2);
+
+        // A failed read: the calls waiting for it read for themselves.
+        let reads = Arc::new(AtomicU64::new(0));
+        let read = || {
+            let reads = reads.clone();
+            async move {
+                let n = reads.fetch_add(1, Ordering::SeqCst) + 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if n == 2 {
+                    Err("database down".to_owned())
+                } else {
+                    Ok(n)
+                }
+            }
+        };
+        let late = || async {
+            settle().await;
+            c.version(A, read).await
+        };
+        let (first, second, third) = tokio::join!(c.version(A, read), late(), late());
+        assert_eq!(first.unwrap(), 1);
+        // The second and third waited for read 2; one of them ran it.
+        let mut rest = [second, third];
+        rest.sort();
+        assert_eq!(rest, [Ok(3), Err("database down".to_owned())]);
+        assert_eq!(reads.load(Ordering::SeqCst), 3);
     }
 }

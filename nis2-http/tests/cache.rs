@@ -247,6 +247,95 @@ async fn writes_by_another_handle_show_in_the_next_request(db: &str) {
     srv.stop().await;
 }
 
+/// Under concurrent load (requests sharing version reads and waiting for
+/// one another's answers), every request sent after a write by another
+/// handle finished shows it.
+async fn under_load_every_request_after_a_write_shows_it(db: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir.path().join("unused.db"));
+    cfg.database = db.to_owned();
+    cfg.response_cache_ttl = Duration::from_secs(3_600);
+    cfg.worker.enabled = false;
+    cfg.webhooks.enabled = false;
+    let mut limits = nis2_http::RateLimits::default();
+    limits.get = u32::MAX;
+    cfg.rate_limits = limits;
+    let srv = start_with(cfg, SampleScanner::default()).await;
+    let (base, tok) = (srv.base.clone(), token("loaded"));
+    assert_eq!(get(&base, &tok, "/vendors").await["total"], 0);
+    let other = SqlStore::open(db).await.unwrap();
+    let account = other.account_by_subject("loaded").await.unwrap().unwrap();
+
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let http = client();
+    let clients: Vec<_> = (0..16)
+        .map(|i| {
+            let (stop, http, tok) = (stop.clone(), http.clone(), tok.clone());
+            let url = format!(
+                "{base}{}",
+                if i % 2 == 0 {
+                    "/vendors"
+                } else {
+                    "/dashboard/summary"
+                }
+            );
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    let sent = tokio::time::Instant::now();
+                    let v: Value = http
+                        .get(&url)
+                        .bearer_auth(&tok)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    let total = v["total"].as_u64().or(v["total_vendors"].as_u64()).unwrap();
+                    seen.push((sent, total));
+                }
+                seen
+            })
+        })
+        .collect();
+    // Writes by the other handle, each time noting when it had committed.
+    let mut written = Vec::new();
+    for i in 0..20 {
+        tokio::time::sleep(Duration::from_millis(15)).await;
+        other
+            .create_vendor(
+                account.id,
+                &NewVendor::new(format!("l{i}.example"), true),
+                now(),
+            )
+            .await
+            .unwrap();
+        written.push((tokio::time::Instant::now(), i + 1));
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut answers = 0;
+    for c in clients {
+        for (sent, total) in c.await.unwrap() {
+            let due = written
+                .iter()
+                .filter(|(done, _)| *done < sent)
+                .map(|(_, n)| *n)
+                .max()
+                .unwrap_or(0);
+            assert!(
+                total >= due,
+                "a request sent after vendor {due} was written showed {total}"
+            );
+            answers += 1;
+        }
+    }
+    assert!(answers > 100, "only {answers} answers");
+    other.close().await;
+    srv.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_writes_by_another_handle_show_in_the_next_request() {
     let dir = tempfile::tempdir().unwrap();
@@ -260,6 +349,22 @@ async fn postgres_writes_by_another_handle_show_in_the_next_request() {
         return;
     };
     writes_by_another_handle_show_in_the_next_request(&url).await;
+    pg_drop_database(&name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_under_load_every_request_after_a_write_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nis2.db").display().to_string();
+    under_load_every_request_after_a_write_shows_it(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_under_load_every_request_after_a_write_shows_it() {
+    let Some((url, name)) = pg_fresh_database("the answer cache under load").await else {
+        return;
+    };
+    under_load_every_request_after_a_write_shows_it(&url).await;
     pg_drop_database(&name).await;
 }
 
