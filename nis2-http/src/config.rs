@@ -57,7 +57,8 @@ pub struct ServerConfig {
     /// database).
     ///
     /// The cache is exact whatever this is: each request reads the account's
-    /// data version (one primary-key read), which the store bumps in the
+    /// data version (one primary-key read; requests of an account that
+    /// arrive while one runs share the next), which the store bumps in the
     /// transaction of every write that changes these answers, and a kept
     /// answer is served only while the version it was computed under is
     /// unchanged. So writes by this process, by other processes sharing the

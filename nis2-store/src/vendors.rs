@@ -81,7 +81,7 @@ impl JsonVendor<'_> {
     }
 }
 
-/// A vendor row with the total of the query's rows.
+/// A vendor row with the account's total.
 #[derive(sqlx::FromRow)]
 struct CountedRow {
     total: i64,
@@ -209,16 +209,17 @@ impl SqlStore {
         row.ok_or(Error::NotFound { what: "vendor" })?.try_into()
     }
 
-    /// One page of the account's vendors, newest first, and their total
-    /// (read together, in one statement).
+    /// One page of the account's vendors, newest first, and their total,
+    /// read together in one statement (on PostgreSQL a page past the end
+    /// counts in a second one).
     pub async fn list_vendors(&self, account: AccountId, page: Page) -> Result<VendorPage, Error> {
         self.vendor_page(account, page.sql_limit(), page.sql_offset())
             .await
     }
 
     /// Every vendor of the account, newest first, with their total, in one
-    /// read (one statement: the list and the total agree even while others
-    /// write). What `GET /vendors` without paging answers.
+    /// statement (so the two agree even while others write). What `GET
+    /// /vendors` without paging answers.
     pub async fn all_vendors(&self, account: AccountId) -> Result<VendorPage, Error> {
         self.vendor_page(account, i64::MAX, 0).await
     }
@@ -229,7 +230,7 @@ impl SqlStore {
     /// through sqlx took about twice as long (it copies every value of every
     /// row and hands the rows over from its connection thread in batches).
     /// PostgreSQL sends rows cheaply, and its `json_agg` is slower than that,
-    /// so there the rows come as rows, with the total as a window count.
+    /// so there the rows come as rows, each with the total.
     async fn vendor_page(
         &self,
         account: AccountId,
@@ -268,7 +269,9 @@ impl SqlStore {
             }
             crate::store::Pools::Postgres(pool) => {
                 let rows: Vec<CountedRow> = sqlx::query_as(concat!(
-                    "SELECT COUNT(*) OVER () AS total, ",
+                    // Uncounted per row: an uncorrelated subquery runs once
+                    // (a window count would read every row of the account).
+                    "SELECT (SELECT COUNT(*) FROM vendors WHERE account_id = $1) AS total, ",
                     vendor_columns!(),
                     " FROM vendors WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
                 ))
