@@ -203,3 +203,88 @@ fn migrations_are_one_logical_schema() {
         );
     }
 }
+
+mod common;
+
+/// A database made by the previous release (migrations 0001 and 0002 only)
+/// with vendors in it: opening it with this one adds the data version
+/// (starting at 0) and keeps the data; writes bump it from there.
+async fn upgrade_keeps_data_and_adds_the_data_version(target: &str, flavour: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["0001_initial.sql", "0002_rescan_index.sql"] {
+        std::fs::copy(
+            format!("{}/migrations/{flavour}/{file}", env!("CARGO_MANIFEST_DIR")),
+            dir.path().join(file),
+        )
+        .unwrap();
+    }
+    let old = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
+    let account = uuid::Uuid::new_v4();
+    let insert_account = "INSERT INTO accounts (id, name, created_at) VALUES ($1, 'Old', 0)";
+    let insert_vendor = "INSERT INTO vendors (id, account_id, domain, consent_given, consent_timestamp, \
+                         status, created_at) VALUES ($1, $2, 'old.example', TRUE, 0, 'pending', 0)";
+    if flavour == "sqlite" {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(target)
+            .create_if_missing(true);
+        let mut c = sqlx::SqliteConnection::connect_with(&opts).await.unwrap();
+        old.run(&mut c).await.unwrap();
+        sqlx::query(insert_account)
+            .bind(account)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query(insert_vendor)
+            .bind(uuid::Uuid::new_v4())
+            .bind(account)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(target).await.unwrap();
+        old.run(&mut c).await.unwrap();
+        sqlx::query(insert_account)
+            .bind(account)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query(insert_vendor)
+            .bind(uuid::Uuid::new_v4())
+            .bind(account)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        c.close().await.unwrap();
+    }
+    let store = SqlStore::open(target).await.unwrap();
+    let a = nis2_core::AccountId(account);
+    assert_eq!(store.data_version(a).await.unwrap(), 0);
+    let all = store.all_vendors(a).await.unwrap();
+    assert_eq!(all.total, 1);
+    assert_eq!(all.vendors[0].domain, "old.example");
+    store
+        .create_vendor(
+            a,
+            &NewVendor::new("new.example", true),
+            Timestamp::UNIX_EPOCH,
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.data_version(a).await.unwrap(), 1);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_upgrade_keeps_data_and_adds_the_data_version() {
+    let fresh = common::sqlite_fresh();
+    upgrade_keeps_data_and_adds_the_data_version(&fresh.target, "sqlite").await;
+}
+
+#[tokio::test]
+async fn postgres_upgrade_keeps_data_and_adds_the_data_version() {
+    let Some(fresh) = common::postgres_fresh("open::postgres_upgrade").await else {
+        return;
+    };
+    upgrade_keeps_data_and_adds_the_data_version(&fresh.target, "postgres").await;
+}
