@@ -128,13 +128,7 @@ impl SqlStore {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(options.busy_timeout)
                 .foreign_keys(true);
-            let pool = SqlitePoolOptions::new()
-                .max_connections(max)
-                .acquire_timeout(options.acquire_timeout)
-                .connect_with(connect)
-                .await?;
-            migrate_sqlite(&pool).await?;
-            Pools::Sqlite(pool)
+            Pools::Sqlite(open_sqlite(connect, max, &options).await?)
         };
         Ok(SqlStore {
             pools,
@@ -177,6 +171,63 @@ impl SqlStore {
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await)
     }
+}
+
+/// Connects the SQLite pool and runs the migrations, starting again while
+/// SQLite answers "database is locked" for up to the busy timeout.
+///
+/// The busy timeout alone does not cover opening: SQLite returns
+/// `SQLITE_BUSY` at once, without waiting, where waiting could deadlock (two
+/// connections of a new file both switching it to WAL, each holding the
+/// shared lock the other needs released) and while the last connection of
+/// another process is closing and cleaning up the WAL. Several processes
+/// starting and stopping on one file (`nis2 serve`, `nis2 worker`, `nis2
+/// scan`) meet both, so the whole open is retried with a growing pause.
+async fn open_sqlite(
+    connect: SqliteConnectOptions,
+    max: u32,
+    options: &StoreOptions,
+) -> Result<SqlitePool, Error> {
+    let deadline = tokio::time::Instant::now() + options.busy_timeout;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        let attempt = async {
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect.clone())
+                .await?;
+            match migrate_sqlite(&pool).await {
+                Ok(()) => Ok(pool),
+                Err(e) => {
+                    pool.close().await;
+                    Err(e)
+                }
+            }
+        };
+        match attempt.await {
+            Err(e) if is_busy(&e) && tokio::time::Instant::now() + pause < deadline => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether `e` is SQLite's `SQLITE_BUSY` or `SQLITE_LOCKED` (any extended code).
+fn is_busy(e: &Error) -> bool {
+    let db = match e {
+        Error::Database(sqlx::Error::Database(db)) => db,
+        Error::Migrate(
+            sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(db))
+            | sqlx::migrate::MigrateError::ExecuteMigration(sqlx::Error::Database(db), _),
+        ) => db,
+        _ => return false,
+    };
+    db.code()
+        .and_then(|c| c.parse::<u32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, 5 | 6))
 }
 
 /// Runs the SQLite migrations under the database's write lock. SQLite has no
