@@ -181,5 +181,6 @@ pub use model::{
 };
 // The store itself and how to open it.
 pub use store::{Backend, SqlStore, StoreOptions};
+pub use tokens::LAST_USED_RESOLUTION;
 // The input limits, so adapters can tell users before they hit them.
 pub use validate::limits;

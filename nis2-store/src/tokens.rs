@@ -129,9 +129,13 @@ impl SqlStore {
         Ok(())
     }
 
-    /// The owner of a raw token, if it is a known, unrevoked token; records
-    /// `now` as its last use. Anything else (wrong prefix, unknown, revoked)
-    /// is `Ok(None)`.
+    /// The owner of a raw token, if it is a known, unrevoked token. Anything
+    /// else (wrong prefix, unknown, revoked) is `Ok(None)`.
+    ///
+    /// Records `now` as the token's last use when the recorded one is older
+    /// than [`LAST_USED_RESOLUTION`] (or missing): a client calling many
+    /// times a second costs one read each, not one write each (on SQLite a
+    /// write takes the database's single write lock).
     pub async fn authenticate_token(
         &self,
         raw: &str,
@@ -141,22 +145,48 @@ impl SqlStore {
         if !raw.starts_with(TOKEN_PREFIX) || raw.len() > 200 {
             return Ok(None);
         }
-        let row: Option<(Uuid, Uuid)> = on_pool!(self, pool => {
+        let hash = token_hash(raw);
+        let row: Option<(Uuid, Uuid, Option<i64>)> = on_pool!(self, pool => {
             sqlx::query_as(
-                "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL \
-                 RETURNING id, account_id",
+                "SELECT id, account_id, last_used_at FROM api_tokens \
+                 WHERE token_hash = $1 AND revoked_at IS NULL",
             )
-            .bind(token_hash(raw))
-            .bind(micros(now))
+            .bind(&hash)
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(|(id, account)| TokenOwner {
+        let Some((id, account, last_used)) = row else {
+            return Ok(None);
+        };
+        let now_us = micros(now);
+        let stale_before = now_us
+            .saturating_sub(i64::try_from(LAST_USED_RESOLUTION.as_micros()).unwrap_or(i64::MAX));
+        if last_used.is_none_or(|t| t <= stale_before) {
+            // Conditional, so concurrent requests write it once and a clock
+            // behind the stored value never moves it back.
+            on_pool!(self, pool => {
+                sqlx::query(
+                    "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1 \
+                     AND (last_used_at IS NULL OR last_used_at <= $3)",
+                )
+                .bind(id)
+                .bind(now_us)
+                .bind(stale_before)
+                .execute(pool)
+                .await?
+                .rows_affected()
+            });
+        }
+        Ok(Some(TokenOwner {
             account_id: AccountId(account),
             token_id: TokenId(id),
         }))
     }
 }
+
+/// How fresh a token's recorded last use is kept: it is written again only
+/// when the stored value is at least this old.
+pub const LAST_USED_RESOLUTION: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[cfg(test)]
 mod tests {

@@ -1223,6 +1223,34 @@ async fn api_tokens(ctx: &Ctx) {
     let t = list.iter().find(|t| t.id == issued.token.id).unwrap();
     assert_eq!(t.last_used_at, Some(secs(ts(NOW), 60)));
     assert_eq!(t.name, "ci");
+    // The last use is kept to the minute: a use 59 s later leaves it, one a
+    // minute after the recorded use moves it, an earlier clock never moves it back.
+    let token_id = issued.token.id;
+    let last_used = |s: &SqlStore| {
+        let s = s.clone();
+        async move {
+            s.list_api_tokens(a)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|t| t.id == token_id)
+                .unwrap()
+                .last_used_at
+        }
+    };
+    for (at, expected) in [(119, 60), (120, 120), (30, 120), (179, 120), (181, 181)] {
+        assert!(
+            s.authenticate_token(&issued.secret, secs(ts(NOW), at))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            last_used(s).await,
+            Some(secs(ts(NOW), expected)),
+            "use at +{at}s"
+        );
+    }
 
     // Wrong, truncated, altered, foreign-prefix tokens: nothing.
     let mut altered = issued.secret.clone();
