@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use nis2_core::{AccountId, Engine, Event, Notifier, NotifyError, Scanner};
-use nis2_scanner::{PolicyOptions, ResolverOptions, TargetPolicy};
+use nis2_scanner::{PolicyOptions, Purpose, ResolverOptions, TargetPolicy};
 use nis2_store::{ClaimedJob, OutboxEntry, SqlStore, WebhookEndpoint};
 use tokio::sync::{Notify, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -260,7 +260,8 @@ impl Dispatcher {
         let policy = TargetPolicy::new(
             PolicyOptions::new()
                 .allow_private(config.allow_private)
-                .allow_ip_literals(true),
+                .allow_ip_literals(true)
+                .purpose(Purpose::Webhooks),
             resolver,
         )?;
         let http = reqwest::Client::builder()

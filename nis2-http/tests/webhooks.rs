@@ -243,6 +243,12 @@ async fn webhook_urls_pass_the_target_policy() {
                 || why.contains("special-use"),
             "{url}: {why}"
         );
+        assert!(!why.contains("scanning"), "worded for deliveries: {why}");
+        assert!(
+            why.contains("delivering webhooks to private addresses is not allowed")
+                || why.contains("delivering webhooks to private names is not allowed"),
+            "{url}: {why}"
+        );
     }
     assert!(
         got.lock().unwrap().is_empty(),

@@ -8,8 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_resolver::TokioResolver;
-use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
-use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::dnssec::TrustAnchors;
 use hickory_resolver::proto::rr::{RData, RecordType};
 use tokio::net::UdpSocket;
@@ -94,32 +92,7 @@ impl Dns {
         options: &ResolverOptions,
         anchors: Option<Arc<TrustAnchors>>,
     ) -> Result<TokioResolver, Error> {
-        let mut builder = if options.nameservers.is_empty() {
-            TokioResolver::builder_tokio().map_err(|e| Error::Config {
-                reason: format!("cannot read the system resolver configuration: {e}"),
-            })?
-        } else {
-            let servers = options
-                .nameservers
-                .iter()
-                .map(|sa| {
-                    let mut ns = NameServerConfig::udp_and_tcp(sa.ip());
-                    for c in &mut ns.connections {
-                        c.port = sa.port();
-                    }
-                    ns
-                })
-                .collect();
-            TokioResolver::builder_with_config(
-                ResolverConfig::from_name_servers(servers),
-                TokioRuntimeProvider::default(),
-            )
-        };
-        let opts: &mut ResolverOpts = builder.options_mut();
-        opts.timeout = options.timeout;
-        opts.attempts = options.attempts;
-        opts.cache_size = options.cache_size;
-        opts.use_hosts_file = ResolveHosts::Never;
+        let mut builder = options.builder()?;
         if let Some(a) = anchors {
             builder = builder.with_trust_anchor(a);
         }

@@ -91,6 +91,6 @@ pub use error::Error;
 /// The full scanner (every check group of a domain), its options and its stream results.
 pub use full::{DomainResult, DomainScanner, ScannerOptions};
 /// The target policy, re-exported for convenience.
-pub use policy::{Host, PolicyOptions, ResolvedTarget, ResolverOptions, TargetPolicy};
+pub use policy::{Host, PolicyOptions, Purpose, ResolvedTarget, ResolverOptions, TargetPolicy};
 /// The TLS scanner, its options and its batch mode.
 pub use scanner::{BatchResult, BatchTarget, ScanOptions, TlsScanner};

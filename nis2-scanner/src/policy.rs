@@ -49,6 +49,35 @@ pub struct PolicyOptions {
     /// Accept IP address literals (`192.0.2.7`, `[2001:db8::1]`) as targets.
     /// Off by default. Numeric spellings such as `2130706433` are refused even then.
     pub allow_ip_literals: bool,
+    /// What the checked addresses are for; only the wording of refusals depends on it.
+    pub purpose: Purpose,
+}
+
+/// What a [`TargetPolicy`] checks addresses for, named in its refusals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Purpose {
+    /// Scanning vendors (the default): "scanning private addresses is not allowed".
+    #[default]
+    Scanning,
+    /// Delivering webhooks: "delivering webhooks to private addresses is not allowed".
+    Webhooks,
+}
+
+impl Purpose {
+    fn private_refused(self) -> &'static str {
+        match self {
+            Purpose::Scanning => "scanning private addresses is not allowed",
+            Purpose::Webhooks => "delivering webhooks to private addresses is not allowed",
+        }
+    }
+
+    fn never(self) -> &'static str {
+        match self {
+            Purpose::Scanning => "which can never be scanned",
+            Purpose::Webhooks => "which can never receive webhooks",
+        }
+    }
 }
 
 impl PolicyOptions {
@@ -66,6 +95,12 @@ impl PolicyOptions {
     /// Sets [`PolicyOptions::allow_ip_literals`].
     pub fn allow_ip_literals(mut self, allow: bool) -> Self {
         self.allow_ip_literals = allow;
+        self
+    }
+
+    /// Sets [`PolicyOptions::purpose`].
+    pub fn purpose(mut self, purpose: Purpose) -> Self {
+        self.purpose = purpose;
         self
     }
 }
@@ -103,6 +138,42 @@ impl Default for ResolverOptions {
 }
 
 impl ResolverOptions {
+    /// A hickory resolver builder for these options: the name servers (UDP
+    /// with TCP fallback; the system's when none are given), timeout,
+    /// attempts and cache size, never the hosts file. The policy's and the
+    /// DNS checks' resolvers add their own settings to it.
+    pub(crate) fn builder(
+        &self,
+    ) -> Result<hickory_resolver::ResolverBuilder<TokioRuntimeProvider>, Error> {
+        let mut builder = if self.nameservers.is_empty() {
+            TokioResolver::builder_tokio().map_err(|e| Error::Config {
+                reason: format!("cannot read the system resolver configuration: {e}"),
+            })?
+        } else {
+            let servers = self
+                .nameservers
+                .iter()
+                .map(|sa| {
+                    let mut ns = NameServerConfig::udp_and_tcp(sa.ip());
+                    for c in &mut ns.connections {
+                        c.port = sa.port();
+                    }
+                    ns
+                })
+                .collect();
+            TokioResolver::builder_with_config(
+                ResolverConfig::from_name_servers(servers),
+                TokioRuntimeProvider::default(),
+            )
+        };
+        let opts: &mut ResolverOpts = builder.options_mut();
+        opts.timeout = self.timeout;
+        opts.attempts = self.attempts;
+        opts.cache_size = self.cache_size;
+        opts.use_hosts_file = ResolveHosts::Never;
+        Ok(builder)
+    }
+
     /// Use these name servers instead of the system's.
     pub fn nameservers(mut self, servers: impl IntoIterator<Item = SocketAddr>) -> Self {
         self.nameservers = servers.into_iter().collect();
@@ -408,9 +479,9 @@ pub fn check_address(ip: IpAddr, options: &PolicyOptions) -> Result<(), String> 
         None => format!("{ip} is {}", class.describe()),
     };
     if class.allowed_when_private() {
-        Err(format!("{what}; scanning private addresses is not allowed"))
+        Err(format!("{what}; {}", options.purpose.private_refused()))
     } else {
-        Err(format!("{what}, which can never be scanned"))
+        Err(format!("{what}, {}", options.purpose.never()))
     }
 }
 
@@ -686,12 +757,19 @@ pub fn parse_host(input: &str, options: &PolicyOptions) -> Result<Host, Error> {
     {
         return Err(Error::refused(
             name,
-            if liftable {
-                format!(
+            match (liftable, options.purpose) {
+                (true, Purpose::Scanning) => format!(
                     "`{suffix}` is a special-use or private name; scanning private names is not allowed"
-                )
-            } else {
-                format!("`{suffix}` is a special-use name that can never be scanned")
+                ),
+                (true, Purpose::Webhooks) => format!(
+                    "`{suffix}` is a special-use or private name; delivering webhooks to private names is not allowed"
+                ),
+                (false, Purpose::Scanning) => {
+                    format!("`{suffix}` is a special-use name that can never be scanned")
+                }
+                (false, Purpose::Webhooks) => {
+                    format!("`{suffix}` is a special-use name that can never receive webhooks")
+                }
             },
         ));
     }
@@ -764,30 +842,8 @@ impl fmt::Debug for TargetPolicy {
 impl TargetPolicy {
     /// A policy resolving through `resolver`. Must be called inside a tokio runtime.
     pub fn new(options: PolicyOptions, resolver: &ResolverOptions) -> Result<Self, Error> {
-        let provider = TokioRuntimeProvider::default();
-        let mut builder = if resolver.nameservers.is_empty() {
-            TokioResolver::builder_tokio().map_err(|e| Error::Config {
-                reason: format!("cannot read the system resolver configuration: {e}"),
-            })?
-        } else {
-            let servers = resolver
-                .nameservers
-                .iter()
-                .map(|sa| {
-                    let mut ns = NameServerConfig::udp_and_tcp(sa.ip());
-                    for c in &mut ns.connections {
-                        c.port = sa.port();
-                    }
-                    ns
-                })
-                .collect();
-            TokioResolver::builder_with_config(ResolverConfig::from_name_servers(servers), provider)
-        };
+        let mut builder = resolver.builder()?;
         let opts: &mut ResolverOpts = builder.options_mut();
-        opts.timeout = resolver.timeout;
-        opts.attempts = resolver.attempts;
-        opts.cache_size = resolver.cache_size;
-        opts.use_hosts_file = ResolveHosts::Never;
         opts.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
         let built = builder.build().map_err(|e| Error::Config {
             reason: format!("cannot build the resolver: {e}"),
@@ -1040,6 +1096,17 @@ mod tests {
             .is_ok()
         );
         assert!(check_address("8.8.8.8".parse().unwrap(), &strict()).is_ok());
+        let webhooks = strict().purpose(Purpose::Webhooks);
+        assert_eq!(
+            check_address("10.0.0.1".parse().unwrap(), &webhooks).unwrap_err(),
+            "10.0.0.1 is a private (RFC 1918) address; delivering webhooks to private addresses is not allowed"
+        );
+        assert_eq!(
+            check_address("0.0.0.0".parse().unwrap(), &webhooks).unwrap_err(),
+            check_address("0.0.0.0".parse().unwrap(), &strict())
+                .unwrap_err()
+                .replace("be scanned", "receive webhooks")
+        );
     }
 
     #[test]
