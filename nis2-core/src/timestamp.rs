@@ -252,18 +252,21 @@ impl Timestamp {
     /// Appends the RFC 3339 form to `out` (see `Display`).
     pub(crate) fn push_to(self, out: &mut String) {
         use std::fmt::Write as _;
-        let (y, ..) = self.civil();
-        if (0..=9999).contains(&y) && self.nanos == 0 {
-            let buf = self.digits();
-            out.push_str(std::str::from_utf8(&buf).unwrap_or("?"));
-        } else {
-            let _ = write!(out, "{self}");
+        match self.rfc3339() {
+            Some(text) => out.push_str(text.as_str()),
+            None => {
+                let _ = write!(out, "{}", self.secs());
+            }
         }
     }
 
-    fn digits(self) -> [u8; 20] {
+    /// The RFC 3339 text on the stack, or `None` outside the years 0-9999.
+    fn rfc3339(self) -> Option<Rfc3339Text> {
         let (y, mo, d, h, mi, s) = self.civil();
-        let mut buf = [0u8; 20];
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
+        let mut buf = [0u8; 30];
         let mut put = |at: usize, v: u32, width: usize| {
             let mut v = v;
             for i in (0..width).rev() {
@@ -271,53 +274,66 @@ impl Timestamp {
                 v /= 10;
             }
         };
-        put(0, y.clamp(0, 9999) as u32, 4);
+        put(0, y as u32, 4);
         put(5, mo, 2);
         put(8, d, 2);
         put(11, h, 2);
         put(14, mi, 2);
         put(17, s, 2);
+        let mut len = 19;
+        if self.nanos != 0 {
+            // A fraction only when there is one, without trailing zeros.
+            put(20, self.nanos, 9);
+            buf[19] = b'.';
+            len = 29;
+            while buf[len - 1] == b'0' {
+                len -= 1;
+            }
+        }
         buf[4] = b'-';
         buf[7] = b'-';
         buf[10] = b'T';
         buf[13] = b':';
         buf[16] = b':';
-        buf[19] = b'Z';
-        buf
+        buf[len] = b'Z';
+        Some(Rfc3339Text { buf, len: len + 1 })
+    }
+}
+
+/// An RFC 3339 time stamp's text, held on the stack.
+struct Rfc3339Text {
+    buf: [u8; 30],
+    len: usize,
+}
+
+impl Rfc3339Text {
+    fn as_str(&self) -> &str {
+        // Only ASCII digits and separators are ever written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or("?")
     }
 }
 
 impl fmt::Display for Timestamp {
     /// RFC 3339 in UTC (`2026-06-27T10:00:00Z`, with a fraction only when
-    /// there is one). Written by hand: it is on the hot path of evaluation.
+    /// there is one). Written by hand, without allocating: it is on the hot
+    /// path of evaluation and of every JSON response.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (year, ..) = self.civil();
-        if !(0..=9999).contains(&year) {
+        match self.rfc3339() {
+            Some(text) => f.write_str(text.as_str()),
             // Not representable in RFC 3339.
-            return write!(f, "{}", self.secs());
-        }
-        let buf = self.digits();
-        let text = std::str::from_utf8(&buf).map_err(|_| fmt::Error)?;
-        if self.nanos == 0 {
-            f.write_str(text)
-        } else {
-            let mut frac = format!("{:09}", self.nanos);
-            while frac.ends_with('0') {
-                frac.pop();
-            }
-            write!(f, "{}.{frac}Z", &text[..19])
+            None => write!(f, "{}", self.secs()),
         }
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if !(0..=9999).contains(&self.civil().0) {
-            return Err(serde::ser::Error::custom(
+        match self.rfc3339() {
+            Some(text) => s.serialize_str(text.as_str()),
+            None => Err(serde::ser::Error::custom(
                 "timestamp outside the years 0-9999 is not representable in RFC 3339",
-            ));
+            )),
         }
-        s.collect_str(self)
     }
 }
 

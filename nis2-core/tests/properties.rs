@@ -766,3 +766,28 @@ fn arbitrary_observations_are_mostly_valid() {
     }
     assert!(ok >= 120 && err >= 20, "{ok} valid, {err} invalid");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// The hand-written RFC 3339 text (Display and JSON) is the `time`
+    /// crate's for every instant of the years 0000-9999, fraction or not,
+    /// and parses back to the same instant.
+    #[test]
+    fn timestamp_text_is_rfc3339(
+        secs in -62_167_219_200i64..=253_402_300_799,
+        nanos in prop_oneof![Just(0u32), 0u32..1_000_000_000, (1u32..1000).prop_map(|n| n * 1_000_000)],
+    ) {
+        let t = Timestamp::from(
+            time::OffsetDateTime::from_unix_timestamp(secs).unwrap()
+                + time::Duration::nanoseconds(i64::from(nanos)),
+        );
+        let text = t.to_string();
+        prop_assert_eq!(
+            &text,
+            &t.into_inner().format(&time::format_description::well_known::Rfc3339).unwrap()
+        );
+        prop_assert_eq!(serde_json::to_string(&t).unwrap(), format!("\"{text}\""));
+        prop_assert_eq!(Timestamp::parse(&text).unwrap(), t);
+    }
+}
