@@ -122,7 +122,7 @@ pub fn evaluate(obs: &Observations, now: Timestamp) -> Result<Vec<Finding>, Erro
         http_checks(&mut out, http, now);
     }
     if let Some(email) = &obs.email {
-        email_checks(&mut out, email);
+        email_checks(&mut out, email, &obs.domain);
     }
     if let Some(dns) = &obs.dns {
         dns_checks(&mut out, dns, obs.email.as_ref());
@@ -875,7 +875,7 @@ fn is_dotenv(p: &PathProbe) -> bool {
 
 // ---------------------------------------------------------------- e-mail
 
-fn email_checks(out: &mut Out, e: &EmailObservations) {
+fn email_checks(out: &mut Out, e: &EmailObservations, domain: &str) {
     let receives_mail =
         e.mx.iter()
             .any(|m| !m.exchange.trim_end_matches('.').is_empty());
@@ -926,9 +926,18 @@ fn email_checks(out: &mut Out, e: &EmailObservations) {
     }
 
     let d = &e.dmarc;
+    // Found at the organisational domain (the scanner's fallback for a
+    // subdomain without its own record): the subdomain policy is the one in force.
+    let inherited = d
+        .name
+        .get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("_dmarc."))
+        && !d.name[7..]
+            .trim_end_matches('.')
+            .eq_ignore_ascii_case(domain.trim_end_matches('.'));
     let parsed = match d.records.as_slice() {
         [] => Err(Cow::Borrowed("no DMARC record")),
-        [one] => dmarc::policy_and_pct(one).map_err(|e| Cow::Owned(e.to_string())),
+        [one] => dmarc::policy_and_pct(one, inherited).map_err(|e| Cow::Owned(e.to_string())),
         more => Err(Cow::Owned(cat!(
             more.len(),
             " DMARC records (must be exactly one)"
@@ -938,15 +947,29 @@ fn email_checks(out: &mut Out, e: &EmailObservations) {
         Err(ev) => out.fail(CheckId::EmailDmarcMissing, ev),
         Ok((policy, pct)) => {
             out.pass(CheckId::EmailDmarcMissing, "DMARC record published");
-            let ev: Evidence = match (policy, pct) {
-                (dmarc::Policy::None, 100) => "p=none pct=100".into(),
-                (dmarc::Policy::Quarantine, 100) => "p=quarantine pct=100".into(),
-                (dmarc::Policy::Reject, 100) => "p=reject pct=100".into(),
-                (p, pct) => cat!("p=", p.as_str(), " pct=", pct).into(),
+            let ev: Evidence = match (inherited, policy, pct) {
+                (false, dmarc::Policy::None, 100) => "p=none pct=100".into(),
+                (false, dmarc::Policy::Quarantine, 100) => "p=quarantine pct=100".into(),
+                (false, dmarc::Policy::Reject, 100) => "p=reject pct=100".into(),
+                (false, p, pct) => cat!("p=", p.as_str(), " pct=", pct).into(),
+                (true, p, pct) => cat!(
+                    "subdomain policy ",
+                    p.as_str(),
+                    " pct=",
+                    pct,
+                    " of ",
+                    d.name.as_str()
+                )
+                .into(),
             };
             out.check_with(CheckId::EmailDmarcWeak, !dmarc::enforces(policy, pct), ev);
             if policy == dmarc::Policy::Reject && pct == 100 {
-                out.pass(CheckId::BonusDmarcReject, "DMARC p=reject at pct=100");
+                let ev = if inherited {
+                    "DMARC subdomain policy reject at pct=100"
+                } else {
+                    "DMARC p=reject at pct=100"
+                };
+                out.pass(CheckId::BonusDmarcReject, ev);
             }
         }
     }

@@ -705,6 +705,45 @@ fn dmarc_missing_and_weak() {
     assert_fails(&o, CheckId::EmailDmarcMissing, Severity::High, 12);
 }
 
+/// A subdomain without its own record is governed by the organisational
+/// domain's `sp=` (RFC 7489 §6.6.3), defaulting to its `p=`.
+#[test]
+fn dmarc_of_the_organisational_domain_applies_its_subdomain_policy() {
+    let mut o = good();
+    o.domain = "mail.example.com".into();
+    let set = |o: &mut Observations, name: &str, record: &str| {
+        email(o).dmarc.name = name.into();
+        email(o).dmarc.records = vec![record.into()];
+    };
+    // Found at the organisational domain: sp=none is what protects the subdomain.
+    set(&mut o, "_dmarc.example.com", "v=DMARC1; p=reject; sp=none");
+    let f = assert_fails(&o, CheckId::EmailDmarcWeak, Severity::Medium, 6);
+    assert_eq!(
+        f.evidence,
+        "subdomain policy none pct=100 of _dmarc.example.com"
+    );
+    assert!(find(&evaluate(&o, now()).unwrap(), CheckId::BonusDmarcReject).is_none());
+    // The other way round: a lax p= with a strict sp= protects the subdomain.
+    set(&mut o, "_dmarc.example.com", "v=DMARC1; p=none; sp=reject");
+    assert_passes(&o, CheckId::EmailDmarcWeak);
+    let fs = evaluate(&o, now()).unwrap();
+    let bonus = find(&fs, CheckId::BonusDmarcReject).unwrap();
+    assert_eq!(bonus.evidence, "DMARC subdomain policy reject at pct=100");
+    // No sp=: the organisational domain's p= applies.
+    set(&mut o, "_dmarc.example.com", "v=DMARC1; p=quarantine");
+    assert_passes(&o, CheckId::EmailDmarcWeak);
+    set(&mut o, "_dmarc.example.com", "v=DMARC1; p=none");
+    assert_fails(&o, CheckId::EmailDmarcWeak, Severity::Medium, 6);
+    // The domain's own record (any case, trailing dot): p= applies, sp= is for its subdomains.
+    for name in ["_dmarc.mail.example.com", "_DMARC.Mail.Example.com."] {
+        set(&mut o, name, "v=DMARC1; p=reject; sp=none");
+        assert_passes(&o, CheckId::EmailDmarcWeak);
+        let fs = evaluate(&o, now()).unwrap();
+        let f = find(&fs, CheckId::EmailDmarcWeak).unwrap();
+        assert_eq!(f.evidence, "p=reject pct=100", "{name}");
+    }
+}
+
 #[test]
 fn mta_sts() {
     let mut o = good();

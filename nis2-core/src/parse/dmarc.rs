@@ -82,8 +82,15 @@ pub fn parse(txt: &str) -> Result<DmarcRecord<'_>, ParseError> {
 
 /// Parses as [`parse`] does (same errors) and returns the policy and `pct`,
 /// without collecting the reporting addresses.
-pub(crate) fn policy_and_pct(txt: &str) -> Result<(Policy, u8), ParseError> {
-    visit(txt, |_| {}).map(|(p, _, pct)| (p, pct))
+///
+/// `inherited`: the record was found at the organisational domain, not at
+/// the domain itself, so the subdomain policy `sp=` applies (RFC 7489
+/// §6.6.3: the organisational domain's `sp`, defaulting to its `p`).
+pub(crate) fn policy_and_pct(txt: &str, inherited: bool) -> Result<(Policy, u8), ParseError> {
+    visit(txt, |_| {}).map(|(p, sp, pct)| match (inherited, sp) {
+        (true, Some(sp)) => (sp, pct),
+        _ => (p, pct),
+    })
 }
 
 /// The tags `parse` knows, by position; the position is the tag's bit in
