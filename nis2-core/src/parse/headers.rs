@@ -18,18 +18,23 @@ pub struct Hsts {
 /// One year, the least max-age we accept as strong (and the preload list's minimum).
 pub const HSTS_MIN_MAX_AGE: u64 = 31_536_000;
 
-/// `s` without the `"` at either end (all of them, like `trim_matches('"')`).
-fn trim_quotes(s: &str) -> &str {
-    let b = s.as_bytes();
-    let (mut from, mut to) = (0, b.len());
-    while from < to && b[from] == b'"' {
-        from += 1;
+/// A directive value: a token, or an RFC 7230 quoted-string without its
+/// quotes. `None` for an unbalanced quote or a `"` inside a token.
+fn directive_value(s: &str) -> Option<&str> {
+    let Some(inner) = s.strip_prefix('"') else {
+        return (!s.contains('"')).then_some(s);
+    };
+    // The closing quote is the first one not escaped by a backslash, and it ends the value.
+    let b = inner.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'"' => return (i + 1 == b.len()).then(|| &inner[..i]),
+            _ => i += 1,
+        }
     }
-    while to > from && b[to - 1] == b'"' {
-        to -= 1;
-    }
-    // `"` is ASCII, so both ends are character boundaries.
-    &s[from..to]
+    None
 }
 
 /// Parses a Strict-Transport-Security value. Per RFC 6797 §6.1 a header with
@@ -44,7 +49,12 @@ pub fn parse_hsts(value: &str) -> Result<Hsts, ParseError> {
             continue;
         }
         let (name, arg) = match crate::parse::split_once_byte(d, b'=') {
-            Some((n, a)) => (n.trim_ascii(), Some(trim_quotes(a.trim_ascii()))),
+            Some((n, a)) => {
+                let n = n.trim_ascii();
+                let a = directive_value(a.trim_ascii())
+                    .ok_or_else(|| err(format!("unbalanced quotes in directive `{}`", clip(n))))?;
+                (n, Some(a))
+            }
             None => (d, None),
         };
         let dup = || err(format!("directive `{}` appears twice", clip(name)));
@@ -254,6 +264,17 @@ mod tests {
         );
         assert_eq!(parse_hsts("max-age=\"300\"").unwrap().max_age, 300);
         assert_eq!(
+            parse_hsts("max-age=300; ext=\"a\\\"b;c\"")
+                .unwrap_err()
+                .to_string(),
+            parse_hsts("max-age=300; ext=\"a").unwrap_err().to_string(),
+            "a `;` inside quotes splits the header (directives are split first), leaving halves"
+        );
+        assert_eq!(
+            parse_hsts("max-age=300; ext=\"a\\\"b\"").unwrap().max_age,
+            300
+        );
+        assert_eq!(
             parse_hsts("MAX-AGE=31536000;;foo=bar").unwrap().max_age,
             31_536_000
         );
@@ -271,6 +292,11 @@ mod tests {
             "max-age=1e9",
             "max-age=1; max-age=2",
             "max-age=5; preload; preload",
+            "max-age=\"31536000",
+            "max-age=31536000\"",
+            "max-age=\"\"31536000\"\"",
+            "max-age=\"3153\"6000\"",
+            "max-age=31536000; foo=\"bar",
         ] {
             assert!(parse_hsts(bad).is_err(), "{bad}");
         }

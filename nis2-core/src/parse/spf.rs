@@ -148,21 +148,34 @@ fn opt_domain<'a>(rest: &'a str, term: &str) -> Result<Option<&'a str>, ParseErr
         Some(i) => (&rest[..i], Some(&rest[i..])),
         None => (rest, None),
     };
-    if let Some(c) = cidr {
-        let ok = c
-            .split('/')
-            .skip(1)
-            .filter(|p| !p.is_empty())
-            .all(|p| p.parse::<u8>().is_ok_and(|n| n <= 128));
-        if !ok {
-            return Err(err(format!("bad CIDR length in `{}`", clip(term))));
-        }
+    if let Some(c) = cidr
+        && !dual_cidr_valid(c)
+    {
+        return Err(err(format!("bad CIDR length in `{}`", clip(term))));
     }
     match spec.strip_prefix(':') {
         Some(d) => domain_spec(d, term).map(Some),
         None if spec.is_empty() => Ok(None),
         None => Err(err(format!("unknown mechanism `{}`", clip(term)))),
     }
+}
+
+/// RFC 7208 `dual-cidr-length`: `/<0-32>`, `//<0-128>` or both, in that
+/// order, without leading zeros.
+fn dual_cidr_valid(c: &str) -> bool {
+    fn length(digits: &str, max: u16) -> bool {
+        !digits.is_empty()
+            && digits.len() <= 3
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'))
+            && digits.parse::<u16>().is_ok_and(|n| n <= max)
+    }
+    let (v4, v6) = match c.find("//") {
+        Some(i) => (&c[..i], Some(&c[i + 2..])),
+        None => (c, None),
+    };
+    let v4_ok = v4.is_empty() || v4.strip_prefix('/').is_some_and(|d| length(d, 32));
+    v4_ok && v6.is_none_or(|d| length(d, 128))
 }
 
 fn net<A: std::str::FromStr>(s: &str, max: u8, term: &str) -> Result<(A, u8), ParseError> {
@@ -379,5 +392,16 @@ mod tests {
                 .unwrap();
         assert_eq!(r.exp, Some("explain.example.com"));
         assert_eq!(r.directives.len(), 3);
+        for good in ["a/32", "a/0", "mx//128", "a:x.example/24//64", "mx//0", "a"] {
+            assert!(parse(&format!("v=spf1 {good} -all")).is_ok(), "{good}");
+        }
+        // IPv4 lengths above 32, IPv6 above 128, leading zeros, wrong order, junk.
+        for bad in [
+            "a/33", "a/99", "mx//129", "a/024", "a//064", "a/", "a//", "a/24/", "a///64",
+            "a//64/24", "a/x", "a/24//", "mx/-1",
+        ] {
+            let e = parse(&format!("v=spf1 {bad} -all")).unwrap_err();
+            assert!(e.to_string().contains("bad CIDR length"), "{bad}: {e}");
+        }
     }
 }
