@@ -233,9 +233,6 @@ pub(crate) struct ScannerArgs {
     /// Port name servers are asked on [default: 53].
     #[arg(long, value_name = "PORT")]
     pub(crate) dns_port: Option<u16>,
-    /// Targets scanned at once.
-    #[arg(long, short = 'j', default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub(crate) concurrency: u16,
     /// TCP connect timeout, seconds [default: 3].
     #[arg(long, value_name = "SECS")]
     pub(crate) connect_timeout: Option<f64>,
@@ -273,6 +270,9 @@ pub(crate) struct ScanArgs {
     pub(crate) file: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
+    /// Targets scanned at once.
+    #[arg(long, short = 'j', default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub(crate) concurrency: u16,
     #[command(flatten)]
     pub(crate) scanner: ScannerArgs,
     /// Progress display on stderr.
@@ -369,6 +369,9 @@ pub(crate) struct RescanArgs {
     /// Queue scan jobs for `nis2 worker` / `nis2 serve` instead of scanning now.
     #[arg(long)]
     pub(crate) queue: bool,
+    /// Vendors scanned at once (without --queue).
+    #[arg(long, short = 'j', default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=1024), conflicts_with = "queue")]
+    pub(crate) concurrency: u16,
     #[command(flatten)]
     pub(crate) scanner: ScannerArgs,
     #[command(flatten)]

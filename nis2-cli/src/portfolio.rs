@@ -269,9 +269,7 @@ pub(crate) async fn rescan(global: &Global, args: &RescanArgs) -> anyhow::Result
     }
     let scanner = crate::scan::build_scanner(options)?;
     let engine = Arc::new(engine(global, scanner, ctx.store.clone()));
-    let slots = Arc::new(tokio::sync::Semaphore::new(usize::from(
-        args.scanner.concurrency,
-    )));
+    let slots = Arc::new(tokio::sync::Semaphore::new(usize::from(args.concurrency)));
     let mut set = tokio::task::JoinSet::new();
     for (i, v) in vendors.into_iter().enumerate() {
         let engine = engine.clone();

@@ -37,7 +37,6 @@ pub(crate) fn scanner_options(args: &ScannerArgs) -> anyhow::Result<ScannerOptio
     };
     let mut o = ScannerOptions::new()
         .groups(select_groups(&args.checks, &args.skip)?)
-        .concurrency(usize::from(args.concurrency))
         .allow_private(args.allow_private);
     if let Some(p) = args.port {
         o = o.https_port(p);
@@ -448,7 +447,7 @@ pub(crate) async fn run(global: &Global, args: &ScanArgs) -> anyhow::Result<Outc
     let rows = scan_targets(
         scan,
         targets,
-        usize::from(args.scanner.concurrency),
+        usize::from(args.concurrency),
         args.progress,
         || global.now(),
     )
@@ -562,8 +561,6 @@ mod tests {
             "--dnssec-trust-anchors",
             &a,
             "--allow-private",
-            "-j",
-            "3",
         ]))
         .unwrap();
         assert_eq!(o.groups, [CheckGroup::Tls, CheckGroup::Email]);
@@ -592,7 +589,6 @@ mod tests {
         assert_eq!(o.resolver.cache_size, 0);
         assert!(o.resolver.dnssec_trust_anchors.contains("DNSKEY 257"));
         assert!(o.policy.allow_private);
-        assert_eq!(o.concurrency, 3);
     }
 
     #[test]

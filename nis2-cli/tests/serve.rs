@@ -92,6 +92,26 @@ fn worker_runs_until_stopped() {
     terminate(&mut child);
 }
 
+/// `-j` is how many targets `nis2 scan` and `nis2 rescan` scan at once; a
+/// server's or worker's scan jobs at once are `--workers`. `-j` there would
+/// do nothing, so it is refused rather than accepted and ignored.
+#[test]
+fn scan_concurrency_is_not_a_server_flag() {
+    for cmd in ["serve", "worker"] {
+        let out = run(nis2().args([cmd, "-j", "4"]));
+        assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("unexpected argument '-j'"), "{cmd}: {err}");
+    }
+    let out = run(nis2().args(["rescan", "--all", "--queue", "-j", "4"]));
+    assert_eq!(out.status.code(), Some(2), "{}", transcript(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+        "{}",
+        transcript(&out)
+    );
+}
+
 #[test]
 fn serve_bad_database_is_one_line() {
     let tmp = tempfile::tempdir().unwrap();

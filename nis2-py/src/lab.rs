@@ -12,17 +12,42 @@ use crate::error::{Error, Exc, err};
 use crate::scan::{block_on, grade, now, runtime};
 use crate::types::Assessment;
 
-fn kind(label: &str) -> PyResult<TargetKind> {
-    TargetKind::ALL
-        .into_iter()
-        .find(|k| k.label() == label)
+/// The item of `all` whose label is `label`, or a `ValueError` listing them.
+fn by_label<K: Copy>(
+    all: &[K],
+    label_of: fn(&K) -> &'static str,
+    label: &str,
+    what: &str,
+) -> PyResult<K> {
+    all.iter()
+        .find(|k| label_of(k) == label)
+        .copied()
         .ok_or_else(|| {
-            let all: Vec<&str> = TargetKind::ALL.iter().map(|k| k.label()).collect();
+            let all: Vec<&str> = all.iter().map(label_of).collect();
             pyo3::exceptions::PyValueError::new_err(format!(
-                "unknown lab target `{label}`; targets: {}",
+                "unknown lab {what} `{label}`; {what}s: {}",
                 all.join(", ")
             ))
         })
+}
+
+fn kind(label: &str) -> PyResult<TargetKind> {
+    by_label(&TargetKind::ALL, |k| k.label(), label, "target")
+}
+
+fn vendor_kind(label: &str) -> PyResult<VendorKind> {
+    by_label(&VendorKind::ALL, |k| k.label(), label, "vendor")
+}
+
+/// Runs `f` on the running lab in `slot`, or fails once it was stopped.
+fn with_running<L, T>(slot: &Mutex<Option<L>>, f: impl FnOnce(&L) -> PyResult<T>) -> PyResult<T> {
+    let guard = slot
+        .lock()
+        .map_err(|_| err(Exc::Lab, "lab lock poisoned"))?;
+    match guard.as_ref() {
+        Some(lab) => f(lab),
+        None => Err(err(Exc::Lab, "the lab was stopped")),
+    }
 }
 
 /// A running lab: TLS targets on 127.0.0.x and a DNS server for `lab.nis2.test`.
@@ -33,14 +58,7 @@ struct Lab {
 
 impl Lab {
     fn with<T>(&self, f: impl FnOnce(&CoreLab) -> PyResult<T>) -> PyResult<T> {
-        let guard = self
-            .lab
-            .lock()
-            .map_err(|_| err(Exc::Lab, "lab lock poisoned"))?;
-        match guard.as_ref() {
-            Some(lab) => f(lab),
-            None => Err(err(Exc::Lab, "the lab was stopped")),
-        }
+        with_running(&self.lab, f)
     }
 }
 
@@ -179,19 +197,6 @@ fn start(py: Python<'_>, targets: Option<Vec<String>>) -> PyResult<Lab> {
     })
 }
 
-fn vendor_kind(label: &str) -> PyResult<VendorKind> {
-    VendorKind::ALL
-        .into_iter()
-        .find(|k| k.label() == label)
-        .ok_or_else(|| {
-            let all: Vec<&str> = VendorKind::ALL.iter().map(|k| k.label()).collect();
-            pyo3::exceptions::PyValueError::new_err(format!(
-                "unknown lab vendor `{label}`; vendors: {}",
-                all.join(", ")
-            ))
-        })
-}
-
 /// Running lab vendors: whole domains (DNS zone, HTTPS, HTTP, open ports) on
 /// 127.0.0.x for full scans.
 #[pyclass(frozen, module = "nis2._lab")]
@@ -201,14 +206,7 @@ struct Vendors {
 
 impl Vendors {
     fn with<T>(&self, f: impl FnOnce(&LabVendors) -> PyResult<T>) -> PyResult<T> {
-        let guard = self
-            .lab
-            .lock()
-            .map_err(|_| err(Exc::Lab, "lab lock poisoned"))?;
-        match guard.as_ref() {
-            Some(lab) => f(lab),
-            None => Err(err(Exc::Lab, "the lab was stopped")),
-        }
+        with_running(&self.lab, f)
     }
 }
 
