@@ -25,4 +25,6 @@ if [ ! -x "$venv/bin/schemathesis" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$pin
 fi
 SCHEMATHESIS="$(cd "$venv/bin" && pwd)/schemathesis"
 export SCHEMATHESIS
-exec cargo test -p nis2-http --all-features --test schemathesis -- --ignored --nocapture "$@"
+# The workspace test build's flags: the same feature unification as `cargo test
+# --workspace --all-features`, so after it nothing is rebuilt.
+exec cargo test --workspace --all-features --test schemathesis -- --ignored --nocapture "$@"
