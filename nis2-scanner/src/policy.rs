@@ -65,17 +65,19 @@ pub enum Purpose {
 }
 
 impl Purpose {
-    fn private_refused(self) -> &'static str {
+    /// What is refused for private targets: "scanning" (private addresses).
+    fn action(self) -> &'static str {
         match self {
-            Purpose::Scanning => "scanning private addresses is not allowed",
-            Purpose::Webhooks => "delivering webhooks to private addresses is not allowed",
+            Purpose::Scanning => "scanning",
+            Purpose::Webhooks => "delivering webhooks to",
         }
     }
 
+    /// What a never-allowed target can never do: "be scanned".
     fn never(self) -> &'static str {
         match self {
-            Purpose::Scanning => "which can never be scanned",
-            Purpose::Webhooks => "which can never receive webhooks",
+            Purpose::Scanning => "be scanned",
+            Purpose::Webhooks => "receive webhooks",
         }
     }
 }
@@ -479,9 +481,15 @@ pub fn check_address(ip: IpAddr, options: &PolicyOptions) -> Result<(), String> 
         None => format!("{ip} is {}", class.describe()),
     };
     if class.allowed_when_private() {
-        Err(format!("{what}; {}", options.purpose.private_refused()))
+        Err(format!(
+            "{what}; {} private addresses is not allowed",
+            options.purpose.action()
+        ))
     } else {
-        Err(format!("{what}, {}", options.purpose.never()))
+        Err(format!(
+            "{what}, which can never {}",
+            options.purpose.never()
+        ))
     }
 }
 
@@ -757,19 +765,16 @@ pub fn parse_host(input: &str, options: &PolicyOptions) -> Result<Host, Error> {
     {
         return Err(Error::refused(
             name,
-            match (liftable, options.purpose) {
-                (true, Purpose::Scanning) => format!(
-                    "`{suffix}` is a special-use or private name; scanning private names is not allowed"
-                ),
-                (true, Purpose::Webhooks) => format!(
-                    "`{suffix}` is a special-use or private name; delivering webhooks to private names is not allowed"
-                ),
-                (false, Purpose::Scanning) => {
-                    format!("`{suffix}` is a special-use name that can never be scanned")
-                }
-                (false, Purpose::Webhooks) => {
-                    format!("`{suffix}` is a special-use name that can never receive webhooks")
-                }
+            if liftable {
+                format!(
+                    "`{suffix}` is a special-use or private name; {} private names is not allowed",
+                    options.purpose.action()
+                )
+            } else {
+                format!(
+                    "`{suffix}` is a special-use name that can never {}",
+                    options.purpose.never()
+                )
             },
         ));
     }
