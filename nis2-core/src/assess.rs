@@ -104,24 +104,37 @@ fn ids_of(mut bits: u64) -> impl Iterator<Item = CheckId> {
 /// Takes the findings by value (`Vec<Finding>`, no copy) or by reference
 /// (`&[Finding]`, copied).
 pub fn assess(findings: impl IntoFindings, history: &History<'_>) -> Assessment {
-    // Keep one finding per check: the failing one with the largest penalty.
-    let mut kept: Vec<Finding> = findings.into_findings();
-    let mut seen = Seen::default();
-    if !kept.iter().all(|f| seen.insert(f.check_id)) {
-        let mut unique: Vec<Finding> = Vec::with_capacity(kept.len());
-        for f in kept {
-            match unique.iter_mut().find(|k| k.check_id == f.check_id) {
-                None => unique.push(f),
-                Some(slot) => {
-                    if (f.failed(), f.penalty) > (slot.failed(), slot.penalty) {
-                        *slot = f;
-                    }
+    let mut kept = findings.into_findings();
+    loop {
+        match graded(kept, history) {
+            Ok(a) => return a,
+            // A check appeared twice: keep one finding per check, the failing
+            // one with the largest penalty. The second round finds no twin.
+            Err(twins) => kept = unique(twins),
+        }
+    }
+}
+
+/// One finding per check: the failing one with the largest penalty (the
+/// first of equals), in the order of first appearance.
+fn unique(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut unique: Vec<Finding> = Vec::with_capacity(findings.len());
+    for f in findings {
+        match unique.iter_mut().find(|k| k.check_id == f.check_id) {
+            None => unique.push(f),
+            Some(slot) => {
+                if (f.failed(), f.penalty) > (slot.failed(), slot.penalty) {
+                    *slot = f;
                 }
             }
         }
-        kept = unique;
     }
+    unique
+}
 
+/// [`assess`] on findings with one finding per check; gives the findings
+/// back, untouched, on meeting a check for the second time.
+fn graded(kept: Vec<Finding>, history: &History<'_>) -> Result<Assessment, Vec<Finding>> {
     // One pass over the findings. Deductions are gathered as sort keys
     // (an integer per failing check) and the remediation plan as one set
     // of check ids per severity, so that ordering them costs no moves of
@@ -149,6 +162,9 @@ pub fn assess(findings: impl IntoFindings, history: &History<'_>) -> Assessment 
     let mut tls13_at = None;
     for (i, f) in kept.iter().enumerate() {
         let id = f.check_id;
+        if (failing.0 | passing.0) & id.bit() != 0 {
+            return Err(kept);
+        }
         at[id as usize] = i as u8;
         if f.status == Status::Pass
             && POSITIVE_MASK & id.bit() != 0
@@ -283,7 +299,7 @@ pub fn assess(findings: impl IntoFindings, history: &History<'_>) -> Assessment 
         let due = history.now.plus_days(i64::from(days));
         for id in ids {
             remediation_steps.push(RemediationStep {
-                priority: Cow::Borrowed(priority),
+                priority,
                 action: Cow::Borrowed(id.check().remediation),
                 deadline_days: days,
                 check_id: id,
@@ -311,7 +327,7 @@ pub fn assess(findings: impl IntoFindings, history: &History<'_>) -> Assessment 
         &nis2_mapping,
     );
 
-    Assessment {
+    Ok(Assessment {
         score,
         grade,
         risk_level,
@@ -326,7 +342,7 @@ pub fn assess(findings: impl IntoFindings, history: &History<'_>) -> Assessment 
         method: Cow::Borrowed(METHOD_VERSION),
         assessed_at: history.now,
         findings: kept,
-    }
+    })
 }
 
 /// The HTTP hygiene checks that point (g) follows.

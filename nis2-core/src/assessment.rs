@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
-use crate::catalog::{Article, CheckId, Grade, Severity};
+use crate::catalog::{Article, CheckId, Grade, Priority, Severity};
 
 /// Whether a check held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -105,7 +105,7 @@ pub struct Bonus {
 #[serde(deny_unknown_fields)]
 pub struct RemediationStep {
     /// `Critical`, `High` or `Medium` (the seed's labels).
-    pub priority: Cow<'static, str>,
+    pub priority: Priority,
     /// What to do.
     pub action: Cow<'static, str>,
     /// Days allowed from the assessment.

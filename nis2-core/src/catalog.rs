@@ -1008,14 +1008,49 @@ const ROWS: &[Check] = &[
 /// The most bonus points a scan can earn in total.
 pub const BONUS_CAP: u8 = 10;
 
+/// The priority of a remediation step: the seed API's labels `Critical`,
+/// `High` and `Medium` (in JSON too). Ordered most urgent first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Priority {
+    /// A critical finding: 7 days.
+    Critical,
+    /// A high-severity finding: 14 days.
+    High,
+    /// A medium (30 days) or low-severity (90 days) finding.
+    Medium,
+}
+
+impl Priority {
+    /// The label, e.g. `Critical`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "Critical",
+            Self::High => "High",
+            Self::Medium => "Medium",
+        }
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Priority {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// Deadline in days for remediating a failing check of this severity, and
-/// the priority label the seed API uses.
-pub fn remediation_deadline(severity: Severity) -> (&'static str, u16) {
+/// its priority.
+pub fn remediation_deadline(severity: Severity) -> (Priority, u16) {
     match severity {
-        Severity::Critical => ("Critical", 7),
-        Severity::High => ("High", 14),
-        Severity::Medium => ("Medium", 30),
-        Severity::Low | Severity::Info => ("Medium", 90),
+        Severity::Critical => (Priority::Critical, 7),
+        Severity::High => (Priority::High, 14),
+        Severity::Medium => (Priority::Medium, 30),
+        Severity::Low | Severity::Info => (Priority::Medium, 90),
     }
 }
 
@@ -1113,10 +1148,22 @@ mod tests {
 
     #[test]
     fn deadlines() {
-        assert_eq!(remediation_deadline(Severity::Critical), ("Critical", 7));
-        assert_eq!(remediation_deadline(Severity::High), ("High", 14));
-        assert_eq!(remediation_deadline(Severity::Medium), ("Medium", 30));
-        assert_eq!(remediation_deadline(Severity::Low), ("Medium", 90));
+        assert_eq!(
+            remediation_deadline(Severity::Critical),
+            (Priority::Critical, 7)
+        );
+        assert_eq!(remediation_deadline(Severity::High), (Priority::High, 14));
+        assert_eq!(
+            remediation_deadline(Severity::Medium),
+            (Priority::Medium, 30)
+        );
+        assert_eq!(remediation_deadline(Severity::Low), (Priority::Medium, 90));
+        for p in [Priority::Critical, Priority::High, Priority::Medium] {
+            let json = serde_json::to_string(&p).unwrap();
+            assert_eq!(json, format!("\"{p}\""));
+            assert_eq!(serde_json::from_str::<Priority>(&json).unwrap(), p);
+        }
+        assert!(serde_json::from_str::<Priority>("\"Low\"").is_err());
     }
 
     #[test]

@@ -492,12 +492,12 @@ pub fn hostname_matches(san: &str, host: &str) -> bool {
     if let Some(suffix) = san.strip_prefix("*.") {
         match crate::parse::split_once_byte(host, b'.') {
             Some((first, rest)) => {
-                !first.is_empty() && suffix.contains('.') && rest.eq_ignore_ascii_case(suffix)
+                !first.is_empty() && suffix.contains('.') && crate::parse::eq_ci(rest, suffix)
             }
             None => false,
         }
     } else {
-        san.eq_ignore_ascii_case(host)
+        crate::parse::eq_ci(san, host)
     }
 }
 
@@ -526,7 +526,7 @@ fn trim_trailing_dots(s: &str) -> &str {
 }
 
 fn weak_signature(alg: &str) -> bool {
-    let a = alg.trim_ascii();
+    let a = crate::parse::trim(alg);
     if STRONG_SIGNATURES.contains(&a) {
         return false;
     }
@@ -565,14 +565,14 @@ fn header<'a>(
 ) -> impl Iterator<Item = &'a str> + use<'a> {
     hop.headers
         .iter()
-        .filter(move |h| h.0.eq_ignore_ascii_case(name))
+        .filter(move |h| crate::parse::eq_ci(&h.0, name))
         .map(|h| h.1.as_str())
 }
 
 fn first_header<'a>(hop: &'a crate::observations::HttpHop, name: &str) -> Option<&'a str> {
     hop.headers
         .iter()
-        .find(|h| h.0.eq_ignore_ascii_case(name))
+        .find(|h| crate::parse::eq_ci(&h.0, name))
         .map(|h| h.1.as_str())
 }
 
@@ -582,12 +582,12 @@ fn redirects_to_https(x: &HttpExchange) -> bool {
             && first_header(h, "location").is_some_and(|l| {
                 l.trim_ascii_start()
                     .get(..8)
-                    .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+                    .is_some_and(|s| crate::parse::eq_ci(s, "https://"))
             })
     }) || x.hops.last().is_some_and(|h| {
         h.url
             .get(..8)
-            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            .is_some_and(|s| crate::parse::eq_ci(s, "https://"))
     })
 }
 
@@ -647,17 +647,17 @@ fn http_checks(out: &mut Out, http: &HttpObservations, now: Timestamp) {
         let (mut csp, mut frame_ancestors) = (false, false);
         for crate::observations::Header(name, value) in &final_hop.headers {
             let slot = match name.len() {
-                25 if name.eq_ignore_ascii_case("strict-transport-security") => &mut hsts,
-                23 if name.eq_ignore_ascii_case("content-security-policy") => {
-                    if !value.trim_ascii().is_empty() {
+                25 if crate::parse::eq_ci(name, "strict-transport-security") => &mut hsts,
+                23 if crate::parse::eq_ci(name, "content-security-policy") => {
+                    if !crate::parse::trim(value).is_empty() {
                         csp = true;
                         frame_ancestors |= headers::csp_has_frame_ancestors(value);
                     }
                     continue;
                 }
-                15 if name.eq_ignore_ascii_case("x-frame-options") => &mut xfo,
-                22 if name.eq_ignore_ascii_case("x-content-type-options") => &mut xcto,
-                15 if name.eq_ignore_ascii_case("referrer-policy") => &mut referrer,
+                15 if crate::parse::eq_ci(name, "x-frame-options") => &mut xfo,
+                22 if crate::parse::eq_ci(name, "x-content-type-options") => &mut xcto,
+                15 if crate::parse::eq_ci(name, "referrer-policy") => &mut referrer,
                 _ => continue,
             };
             slot.get_or_insert(value.as_str());
@@ -842,7 +842,7 @@ fn is_git_head(p: &PathProbe) -> bool {
     if p.status != 200 {
         return false;
     }
-    let b = p.body.trim_ascii();
+    let b = crate::parse::trim(&p.body);
     b.starts_with("ref: refs/")
         || ((b.len() == 40 || b.len() == 64) && b.bytes().all(|c| c.is_ascii_hexdigit()))
 }
@@ -932,9 +932,7 @@ fn email_checks(out: &mut Out, e: &EmailObservations, domain: &str) {
         .name
         .get(..7)
         .is_some_and(|p| p.eq_ignore_ascii_case("_dmarc."))
-        && !d.name[7..]
-            .trim_end_matches('.')
-            .eq_ignore_ascii_case(domain.trim_end_matches('.'));
+        && !crate::parse::eq_ci(trim_trailing_dots(&d.name[7..]), trim_trailing_dots(domain));
     let parsed = match d.records.as_slice() {
         [] => Err(Cow::Borrowed("no DMARC record")),
         [one] => dmarc::policy_and_pct(one, inherited).map_err(|e| Cow::Owned(e.to_string())),
@@ -1031,7 +1029,8 @@ fn email_checks(out: &mut Out, e: &EmailObservations, domain: &str) {
         }
         let rpt = e.tls_rpt.iter().any(|r| {
             r.trim_ascii_start().starts_with("v=TLSRPTv1")
-                && crate::parse::split_at_byte(r, b';').any(|f| f.trim_ascii().starts_with("rua="))
+                && crate::parse::split_at_byte(r, b';')
+                    .any(|f| crate::parse::trim(f).starts_with("rua="))
         });
         out.check(
             CheckId::EmailTlsrptMissing,
@@ -1045,7 +1044,7 @@ fn email_checks(out: &mut Out, e: &EmailObservations, domain: &str) {
 fn dkim_has_key(record: &str) -> bool {
     crate::parse::split_at_byte(record, b';').any(|t| {
         match crate::parse::split_once_byte(t, b'=') {
-            Some((k, v)) => k.trim_ascii() == "p" && !v.trim_ascii().is_empty(),
+            Some((k, v)) => crate::parse::trim(k) == "p" && !crate::parse::trim(v).is_empty(),
             None => false,
         }
     })

@@ -60,7 +60,7 @@ pub use assessment::{
     Status,
 };
 /// The catalog's key types.
-pub use catalog::{Article, CheckId, Grade, METHOD_VERSION, Severity};
+pub use catalog::{Article, CheckId, Grade, METHOD_VERSION, Priority, Severity};
 /// The engine over the ports.
 pub use engine::{Engine, EngineError, HISTORY_DEPTH, ReportLink, ScanOutcome};
 /// The error type.

@@ -198,6 +198,42 @@ proptest! {
     }
 
     #[test]
+    fn a_repeated_check_counts_once_at_its_worst(
+        fs in findings(),
+        picks in proptest::collection::vec(any::<proptest::sample::Index>(), 1..6),
+    ) {
+        prop_assume!(!fs.is_empty());
+        // Repeats that are no worse than the original (passing copies, or
+        // failing ones at a penalty no larger) change nothing at all.
+        let mut with_twins = fs.clone();
+        for p in &picks {
+            let f = p.get(&fs);
+            let mut twin = finding(f.check_id, false, 0);
+            twin.evidence = Cow::Borrowed("twin");
+            with_twins.push(twin);
+            if f.failed() {
+                with_twins.push(f.clone());
+            }
+        }
+        prop_assert_eq!(a(&with_twins), a(&fs));
+        // A failing twin worse than the original replaces it where it stood.
+        let f = picks[0].get(&fs);
+        let row = f.check_id.check();
+        if let Some(worst) = (0..row.tiers.len()).max_by_key(|t| row.tiers[*t].penalty)
+            && row.tiers[worst].penalty > f.penalty
+        {
+            let mut worse = finding(f.check_id, true, worst);
+            worse.evidence = Cow::Borrowed("worse");
+            let mut expected = fs.clone();
+            let at = fs.iter().position(|g| g.check_id == f.check_id).unwrap();
+            expected[at] = worse.clone();
+            let mut twins = fs.clone();
+            twins.push(worse);
+            prop_assert_eq!(a(&twins), a(&expected));
+        }
+    }
+
+    #[test]
     fn assessment_json_round_trip(fs in findings()) {
         let x = a(&fs);
         let json = serde_json::to_string(&x).unwrap();

@@ -280,7 +280,7 @@ fn remediation_deadlines_by_severity() {
     let steps: Vec<(&str, u16, Severity)> = a
         .remediation_steps
         .iter()
-        .map(|s| (s.priority.as_ref(), s.deadline_days, s.severity))
+        .map(|s| (s.priority.as_str(), s.deadline_days, s.severity))
         .collect();
     assert_eq!(
         steps,

@@ -59,7 +59,7 @@ pub(crate) fn enforces(policy: Policy, pct: u8) -> bool {
 pub fn is_dmarc(txt: &str) -> bool {
     let first = crate::parse::split_at_byte(txt, b';').next().unwrap_or("");
     match crate::parse::split_once_byte(first, b'=') {
-        Some((k, v)) => k.trim_ascii() == "v" && v.trim_ascii() == "DMARC1",
+        Some((k, v)) => super::trim(k) == "v" && super::trim(v) == "DMARC1",
         None => false,
     }
 }
@@ -132,14 +132,14 @@ fn visit<'a>(
     let mut i = 0;
     for part in parts {
         i += 1;
-        let part = part.trim_ascii();
+        let part = super::trim(part);
         if part.is_empty() {
             continue;
         }
         let Some((k, v)) = crate::parse::split_once_byte(part, b'=') else {
             return Err(err(format!("tag {i} `{}` has no `=`", clip(part))));
         };
-        let (k, v) = (k.trim_ascii(), v.trim_ascii());
+        let (k, v) = (super::trim(k), super::trim(v));
         let tag = tag_index(k);
         let bit = tag.map_or(0, |i| 1u8 << i);
         if seen & bit != 0 {

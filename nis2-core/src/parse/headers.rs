@@ -44,21 +44,21 @@ pub fn parse_hsts(value: &str) -> Result<Hsts, ParseError> {
     let mut max_age = None;
     let (mut sub, mut preload) = (false, false);
     for d in crate::parse::split_at_byte(value, b';') {
-        let d = d.trim_ascii();
+        let d = super::trim(d);
         if d.is_empty() {
             continue;
         }
         let (name, arg) = match crate::parse::split_once_byte(d, b'=') {
             Some((n, a)) => {
-                let n = n.trim_ascii();
-                let a = directive_value(a.trim_ascii())
+                let n = super::trim(n);
+                let a = directive_value(super::trim(a))
                     .ok_or_else(|| err(format!("unbalanced quotes in directive `{}`", clip(n))))?;
                 (n, Some(a))
             }
             None => (d, None),
         };
         let dup = || err(format!("directive `{}` appears twice", clip(name)));
-        if name.eq_ignore_ascii_case("max-age") {
+        if super::eq_ci(name, "max-age") {
             if max_age.is_some() {
                 return Err(dup());
             }
@@ -73,7 +73,7 @@ pub fn parse_hsts(value: &str) -> Result<Hsts, ParseError> {
                 )));
             };
             max_age = Some(n);
-        } else if name.eq_ignore_ascii_case("includesubdomains") {
+        } else if super::eq_ci(name, "includesubdomains") {
             if sub {
                 return Err(dup());
             }
@@ -108,14 +108,14 @@ pub fn csp_has_frame_ancestors(value: &str) -> bool {
     crate::parse::split_at_byte(value, b';').any(|d| {
         d.split_whitespace()
             .next()
-            .is_some_and(|n| n.eq_ignore_ascii_case("frame-ancestors"))
+            .is_some_and(|n| super::eq_ci(n, "frame-ancestors"))
     })
 }
 
 /// Whether an X-Frame-Options value protects against framing (`DENY` or `SAMEORIGIN`;
 /// `ALLOW-FROM` is obsolete and ignored by browsers).
 pub fn xfo_protects(value: &str) -> bool {
-    let v = value.trim_ascii();
+    let v = super::trim(value);
     v.eq_ignore_ascii_case("deny") || v.eq_ignore_ascii_case("sameorigin")
 }
 
@@ -124,7 +124,7 @@ pub fn xcto_is_nosniff(value: &str) -> bool {
     value
         .split(',')
         .next()
-        .is_some_and(|v| v.trim_ascii().eq_ignore_ascii_case("nosniff"))
+        .is_some_and(|v| super::eq_ci(super::trim(v), "nosniff"))
 }
 
 const REFERRER_TOKENS: [&str; 8] = [
@@ -143,7 +143,7 @@ pub fn referrer_policy_valid(value: &str) -> bool {
     crate::parse::split_at_byte(value, b',').any(|t| {
         REFERRER_TOKENS
             .iter()
-            .any(|k| t.trim_ascii().eq_ignore_ascii_case(k))
+            .any(|k| super::trim(t).eq_ignore_ascii_case(k))
     })
 }
 
@@ -170,7 +170,7 @@ pub fn parse_set_cookie(value: &str) -> Result<Cookie<'_>, ParseError> {
             format!("`{}` has no name=value pair", clip(pair)),
         ));
     };
-    let name = name.trim_ascii();
+    let name = super::trim(name);
     if name.is_empty() {
         return Err(ParseError::new("Set-Cookie header", "empty cookie name"));
     }
@@ -182,14 +182,14 @@ pub fn parse_set_cookie(value: &str) -> Result<Cookie<'_>, ParseError> {
     };
     for attr in parts {
         let (k, v) = match crate::parse::split_once_byte(attr, b'=') {
-            Some((k, v)) => (k.trim_ascii(), v.trim_ascii()),
-            None => (attr.trim_ascii(), ""),
+            Some((k, v)) => (super::trim(k), super::trim(v)),
+            None => (super::trim(attr), ""),
         };
         if k.eq_ignore_ascii_case("secure") {
             c.secure = true;
-        } else if k.eq_ignore_ascii_case("httponly") {
+        } else if super::eq_ci(k, "httponly") {
             c.http_only = true;
-        } else if k.eq_ignore_ascii_case("samesite") {
+        } else if super::eq_ci(k, "samesite") {
             c.same_site = Some(v);
         }
     }

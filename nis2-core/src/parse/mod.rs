@@ -42,7 +42,7 @@ impl std::error::Error for ParseError {}
 /// The first position of `needle` in `hay`. Eight bytes at a time: the
 /// protocol strings searched here (header values, record text, policy
 /// lines) are mostly longer than a machine word.
-#[inline]
+#[inline(always)]
 pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -69,8 +69,73 @@ pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
         .map(|i| at + i)
 }
 
+/// `s` without ASCII whitespace at either end, like `str::trim_ascii`, with
+/// a fast answer for the usual token that has none: a byte above the space
+/// at each end (non-ASCII bytes included) is never ASCII whitespace.
+#[inline(always)]
+pub(crate) fn trim(s: &str) -> &str {
+    match s.as_bytes() {
+        [first, .., last] if *first > b' ' && *last > b' ' => s,
+        [only] if *only > b' ' => s,
+        _ => s.trim_ascii(),
+    }
+}
+
+/// Eight bytes read as one little-endian word, from `s[at..at + 8]`.
+#[inline(always)]
+fn word_at(s: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&s[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// The word with its ASCII capitals (`A`–`Z`) turned to small letters and
+/// every other byte, non-ASCII ones included, left as it is.
+#[inline(always)]
+fn lower_word(x: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Per byte, on its low seven bits t (≤ 127, so no carry leaves the
+    // byte): t + 63 has the high bit set when t ≥ 'A', t + 37 when t > 'Z'.
+    let t = x & LOW7;
+    let from_a = t + 0x3f3f_3f3f_3f3f_3f3f;
+    let past_z = t + 0x2525_2525_2525_2525;
+    let capital = from_a & !past_z & !x & HIGHS;
+    x | (capital >> 2)
+}
+
+/// ASCII case-insensitive equality, the same answer as
+/// `eq_ignore_ascii_case` at a fraction of its cost on the header names,
+/// tags and host names compared here: eight bytes at a time.
+#[inline]
+pub(crate) fn eq_ci(a: &str, b: &str) -> bool {
+    eq_ci_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`eq_ci`] on bytes.
+#[inline]
+pub(crate) fn eq_ci_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a.eq_ignore_ascii_case(b);
+    }
+    let mut at = 0;
+    while at + 8 < n {
+        if lower_word(word_at(a, at)) != lower_word(word_at(b, at)) {
+            return false;
+        }
+        at += 8;
+    }
+    // The last word overlaps the one before when `n` is not a multiple of 8.
+    lower_word(word_at(a, n - 8)) == lower_word(word_at(b, n - 8))
+}
+
 /// Splits at an ASCII byte. For the short protocol strings parsed here a
 /// byte search is several times cheaper than `str::split`.
+#[inline]
 pub(crate) fn split_at_byte(s: &str, sep: u8) -> SplitByte<'_> {
     debug_assert!(sep.is_ascii());
     SplitByte { rest: Some(s), sep }
@@ -87,7 +152,7 @@ pub(crate) struct SplitByte<'a> {
 impl<'a> Iterator for SplitByte<'a> {
     type Item = &'a str;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<&'a str> {
         let r = self.rest?;
         match find_byte(r.as_bytes(), self.sep) {
@@ -105,6 +170,7 @@ impl<'a> Iterator for SplitByte<'a> {
 }
 
 /// Lines ending in `\n` or `\r\n`, like `str::lines`.
+#[inline]
 pub(crate) fn lines(s: &str) -> Lines<'_> {
     let body = s.strip_suffix('\n').unwrap_or(s);
     Lines {
@@ -121,7 +187,7 @@ pub(crate) struct Lines<'a> {
 impl<'a> Iterator for Lines<'a> {
     type Item = &'a str;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<&'a str> {
         let r = self.rest?;
         let (line, rest) = match find_byte(r.as_bytes(), b'\n') {
@@ -135,6 +201,7 @@ impl<'a> Iterator for Lines<'a> {
 }
 
 /// Splits once at the first ASCII `sep`.
+#[inline]
 pub(crate) fn split_once_byte(s: &str, sep: u8) -> Option<(&str, &str)> {
     find_byte(s.as_bytes(), sep).map(|i| (&s[..i], &s[i + 1..]))
 }
@@ -175,6 +242,55 @@ mod find_byte_tests {
             needle in proptest::sample::select(vec![b';', b'\n', b'=', 0u8, 0xff]),
         ) {
             proptest::prop_assert_eq!(find_byte(&hay, needle), hay.iter().position(|&b| b == needle));
+        }
+    }
+}
+
+#[cfg(test)]
+mod eq_ci_tests {
+    use super::eq_ci_bytes;
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_eq_ignore_ascii_case(
+            a in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b'A', b'z', b'Z', b'@', b'[', b'`', b'{', b'-', 0u8, 0x7f, 0x80, 0xc1, 0xda, 0xe1, 0xff]),
+                0..30,
+            ),
+            flips in proptest::collection::vec(0u8..4, 30),
+        ) {
+            // `b` is `a` with some bytes case-flipped or changed, so that
+            // both equal and unequal pairs come up often.
+            let b: Vec<u8> = a.iter().zip(&flips).map(|(&x, &f)| match f {
+                0 if x.is_ascii_alphabetic() => x ^ 0x20,
+                1 => x ^ 0x20,
+                _ => x,
+            }).collect();
+            proptest::prop_assert_eq!(eq_ci_bytes(&a, &b), a.eq_ignore_ascii_case(&b));
+            proptest::prop_assert_eq!(eq_ci_bytes(&a, &a), true);
+            let shorter = &b[..b.len().saturating_sub(1)];
+            proptest::prop_assert_eq!(eq_ci_bytes(&a, shorter), a.eq_ignore_ascii_case(shorter));
+        }
+    }
+
+    #[test]
+    fn every_byte_pair() {
+        for x in 0..=255u8 {
+            for y in 0..=255u8 {
+                let a = [b'k', b'e', b'y', b'-', b'n', b'a', b'm', b'e', x, b's'];
+                let b = [b'K', b'E', b'Y', b'-', b'N', b'A', b'M', b'E', y, b'S'];
+                assert_eq!(eq_ci_bytes(&a, &b), x.eq_ignore_ascii_case(&y), "{x} {y}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod trim_tests {
+    proptest::proptest! {
+        #[test]
+        fn trims_as_trim_ascii(s in "[ \t\r\n\x0b\x0ca=\u{e9}\x01]{0,8}") {
+            proptest::prop_assert_eq!(super::trim(&s), s.trim_ascii());
         }
     }
 }

@@ -28,7 +28,7 @@ pub struct Policy<'a> {
 pub fn record_valid(txt: &str) -> bool {
     let mut first = true;
     for f in crate::parse::split_at_byte(txt, b';') {
-        let f = f.trim_ascii();
+        let f = super::trim(f);
         if f.is_empty() {
             continue;
         }
@@ -40,8 +40,8 @@ pub fn record_valid(txt: &str) -> bool {
             continue;
         }
         if let Some((k, v)) = crate::parse::split_once_byte(f, b'=') {
-            let v = v.trim_ascii();
-            if k.trim_ascii() == "id"
+            let v = super::trim(v);
+            if super::trim(k) == "id"
                 && (1..=32).contains(&v.len())
                 && v.bytes().all(|b| b.is_ascii_alphanumeric())
             {
@@ -71,15 +71,15 @@ fn visit<'a>(body: &'a str, mut each_mx: impl FnMut(&'a str)) -> Result<(Mode, u
     let (mut version, mut mode, mut max_age) = (None, None, None);
     let mut mx = 0usize;
     for line in crate::parse::lines(body) {
-        let line = line.trim_ascii();
+        let line = super::trim(line);
         if line.is_empty() {
             continue;
         }
         let Some((k, v)) = crate::parse::split_once_byte(line, b':') else {
             return Err(err(format!("line `{}` is not `key: value`", clip(line))));
         };
-        let v = v.trim_ascii();
-        match k.trim_ascii() {
+        let v = super::trim(v);
+        match super::trim(k) {
             "version" => version = Some(v == "STSv1"),
             "mode" => {
                 mode = Some(match v {

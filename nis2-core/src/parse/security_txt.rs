@@ -49,7 +49,7 @@ fn visit<'a>(body: &'a str, mut contact: impl FnMut(&'a str)) -> Result<Timestam
     let mut n = 0usize;
     for raw in crate::parse::lines(body) {
         n += 1;
-        let line = raw.trim_ascii();
+        let line = super::trim(raw);
         // Comments, blank lines and the OpenPGP armour; the first byte tells
         // most lines apart without comparing whole prefixes.
         let (skip, dashes) = match line.as_bytes().first() {
@@ -71,14 +71,14 @@ fn visit<'a>(body: &'a str, mut contact: impl FnMut(&'a str)) -> Result<Timestam
             // without one are not fields.
             return Err(err(format!("line {} `{}` is not a field", n, clip(line))));
         };
-        let value = value.trim_ascii();
-        if name.eq_ignore_ascii_case("contact") {
+        let value = super::trim(value);
+        if super::eq_ci(name, "contact") {
             if value.is_empty() {
                 return Err(err(format!("line {n}: empty Contact")));
             }
             contacts += 1;
             contact(value);
-        } else if name.eq_ignore_ascii_case("expires") {
+        } else if super::eq_ci(name, "expires") {
             if expires.is_some() {
                 return Err(err("Expires appears more than once"));
             }

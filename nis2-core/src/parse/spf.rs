@@ -248,7 +248,7 @@ fn visit<'a>(
     }
     let mut redirect = None;
     let mut exp = None;
-    for term in crate::parse::split_at_byte(txt.trim_ascii(), b' ')
+    for term in crate::parse::split_at_byte(super::trim(txt), b' ')
         .skip(1)
         .filter(|t| !t.is_empty())
     {
@@ -265,7 +265,7 @@ fn visit<'a>(
                     .bytes()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'));
             if valid_name {
-                let slot = if name.eq_ignore_ascii_case("redirect") {
+                let slot = if super::eq_ci(name, "redirect") {
                     &mut redirect
                 } else if name.eq_ignore_ascii_case("exp") {
                     &mut exp
