@@ -221,18 +221,22 @@ fn graded(kept: Vec<Finding>, history: &History<'_>) -> Result<Assessment, Vec<F
     let keys = &mut keys[..n_keys];
     keys.sort_unstable();
     let finding_of = |id: usize| &kept[usize::from(at[id])];
-    let mut deductions = Vec::with_capacity(n_keys);
-    let mut n_urgent = 0;
-    for key in keys.iter() {
-        let f = finding_of((*key & 0xff) as usize);
-        n_urgent += usize::from(matches!(f.severity, Severity::Critical | Severity::High));
-        deductions.push(Deduction {
-            reason: Cow::Borrowed(f.check_id.check().failure),
-            penalty: f.penalty,
-            check_id: f.check_id,
-            severity: f.severity,
-        });
-    }
+    // Collected from a slice iterator: one allocation of the exact size and
+    // no capacity check per element (the same below).
+    let deductions: Vec<Deduction> = keys
+        .iter()
+        .map(|key| {
+            let f = finding_of((*key & 0xff) as usize);
+            Deduction {
+                reason: Cow::Borrowed(f.check_id.check().failure),
+                penalty: f.penalty,
+                check_id: f.check_id,
+                severity: f.severity,
+            }
+        })
+        .collect();
+    let n_urgent = (by_severity[Severity::Critical as usize] | by_severity[Severity::High as usize])
+        .count_ones() as usize;
 
     let raw = 100i64 - i64::from(penalty) + i64::from(bonus.min(u32::from(BONUS_CAP)));
     let score = raw.clamp(0, 100) as u8;
