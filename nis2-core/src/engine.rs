@@ -124,8 +124,13 @@ impl Engine {
         let assessment = assess(findings, &History::new(now, &previous));
         let scan_id = ScanId(Uuid::new_v4());
         let pdf_url = self.report_link.as_ref().map(|f| f(vendor.id, scan_id));
+        // The newest earlier scan. The store lists them newest first, and
+        // scans of the same second in the reverse order they were stored;
+        // `max_by_key` keeps the last of equals, so walking the list
+        // backwards keeps the front one of a tie.
         let prev = previous
             .iter()
+            .rev()
             .max_by_key(|p| p.scanned_at)
             .map(|p| Previous {
                 score: p.score,

@@ -211,9 +211,19 @@ pub enum StoreError {
 /// Why a notification could not be handed over.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("notification failed: {message}")]
+#[non_exhaustive]
 pub struct NotifyError {
     /// What happened.
     pub message: String,
+}
+
+impl NotifyError {
+    /// A failure described in words.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
 }
 
 /// Gathers the facts about a domain.

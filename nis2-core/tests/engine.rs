@@ -49,9 +49,12 @@ impl Store for MemStore {
         limit: usize,
     ) -> Result<Vec<PastScan>, StoreError> {
         let s = self.s.lock().unwrap();
+        // Newest first; scans of the same instant, last stored first (the
+        // store's contract): reversed, then a stable sort.
         let mut v: Vec<PastScan> = s
             .scans
             .iter()
+            .rev()
             .filter(|(a, v, ..)| *a == account && *v == vendor)
             .map(|(.., p, _)| p.clone())
             .collect();
@@ -110,9 +113,7 @@ struct Recorder {
 impl Notifier for Recorder {
     async fn notify(&self, account: AccountId, events: &[Event]) -> Result<(), NotifyError> {
         if self.broken {
-            return Err(NotifyError {
-                message: "dispatcher gone".into(),
-            });
+            return Err(NotifyError::new("dispatcher gone"));
         }
         self.seen.lock().unwrap().push((
             account,
@@ -217,6 +218,58 @@ fn scans_assesses_stores_and_notifies_with_history() {
     assert_eq!(s.outbox.len(), 5);
     assert!(s.outbox.iter().all(|(a, _)| *a == v.account_id));
     assert_eq!(notifier.seen.lock().unwrap().len(), 3);
+}
+
+struct FixedClock(Timestamp);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0
+    }
+}
+
+#[test]
+fn scans_in_the_same_second_compare_with_the_last_one() {
+    // The clock is cut to whole seconds, so quick rescans share an instant:
+    // the previous scan is the one stored last, not any of its second.
+    let scanner = Arc::new(FakeScanner {
+        next: Mutex::new(vec![
+            Ok(flawless_vendor("vendor.example", t0())),
+            Ok(weak_vendor("vendor.example", t0())),
+            Ok(weak_vendor("vendor.example", t0())),
+            Ok(flawless_vendor("vendor.example", t0())),
+        ]),
+    });
+    let store = Arc::new(MemStore::default());
+    let engine = Engine::new(
+        scanner,
+        store,
+        Arc::new(Recorder::default()),
+        Arc::new(FixedClock(t0())),
+    );
+    let v = vendor();
+    let names = |o: &nis2_core::ScanOutcome| -> Vec<&'static str> {
+        o.events.iter().map(Event::name).collect()
+    };
+    let first = block_on(engine.scan_vendor(&v)).unwrap();
+    assert_eq!(names(&first), ["scan_completed"]);
+    let second = block_on(engine.scan_vendor(&v)).unwrap();
+    assert_eq!(
+        names(&second),
+        ["scan_completed", "grade_changed", "critical_alert"]
+    );
+    // F again after F: nothing changed, although an A scan shares the second.
+    let third = block_on(engine.scan_vendor(&v)).unwrap();
+    assert_eq!(names(&third), ["scan_completed"]);
+    let fourth = block_on(engine.scan_vendor(&v)).unwrap();
+    match &fourth.events[1] {
+        Event::GradeChanged {
+            previous_grade,
+            new_grade,
+            ..
+        } => assert_eq!((*previous_grade, *new_grade), (Grade::F, Grade::A)),
+        e => panic!("{e:?}"),
+    }
 }
 
 #[test]

@@ -71,8 +71,9 @@ impl TryFrom<PastRow> for PastScan {
 }
 
 impl SqlStore {
-    /// A vendor's scans, newest first. A vendor of another account is
-    /// [`Error::NotFound`].
+    /// A vendor's scans, newest first. Scans of the same instant (the engine
+    /// works in whole seconds) come in the reverse order they were stored.
+    /// A vendor of another account is [`Error::NotFound`].
     pub async fn scan_history(
         &self,
         account: AccountId,
@@ -85,7 +86,7 @@ impl SqlStore {
                 "SELECT ",
                 scan_columns!(),
                 " FROM scans WHERE account_id = $1 AND vendor_id = $2 \
-                 ORDER BY scanned_at DESC, id DESC LIMIT $3 OFFSET $4"
+                 ORDER BY scanned_at DESC, created_at DESC, id DESC LIMIT $3 OFFSET $4"
             ))
             .bind(account.0)
             .bind(vendor.0)
@@ -134,7 +135,7 @@ impl SqlStore {
         let rows: Vec<PastRow> = on_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT id, scanned_at, score, grade, failing_checks FROM scans \
-                 WHERE account_id = $1 AND vendor_id = $2 ORDER BY scanned_at DESC, id DESC LIMIT $3",
+                 WHERE account_id = $1 AND vendor_id = $2 ORDER BY scanned_at DESC, created_at DESC, id DESC LIMIT $3",
             )
             .bind(account.0)
             .bind(vendor.0)

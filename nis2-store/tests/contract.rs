@@ -29,6 +29,7 @@ contract!(
     record_scan_updates_vendor_and_outbox,
     record_scan_rolls_back_on_conflict,
     older_scan_does_not_replace_current,
+    scans_of_the_same_second_come_last_stored_first,
     record_scan_failure_sets_error,
     isolation_between_accounts,
     jobs_enqueue_claim_heartbeat_complete,
@@ -429,6 +430,45 @@ async fn bad_input_changes_nothing(ctx: &Ctx) {
         "https://hooks.example/a"
     );
     assert_eq!(fingerprint(ctx).await, with_endpoint);
+}
+
+/// Two scans in one second (the engine's clock is truncated to seconds):
+/// the one stored last is the newest everywhere, whatever its random id.
+async fn scans_of_the_same_second_come_last_stored_first(ctx: &Ctx) {
+    let s = &ctx.store;
+    let a = account(s, "Acme").await;
+    let v = vendor(s, a, "vendor.example").await;
+    let t = ts("2026-06-01T08:00:00Z");
+    let mut ids = Vec::new();
+    // Ids in descending order, so that a tie broken by id alone would put
+    // the first stored scan first.
+    for (score, id) in [(90u8, u128::MAX), (40, 2), (70, 1)] {
+        let asmt = assessment(score, t, &[CheckId::HttpHstsMissing]);
+        let obs = observations("vendor.example", t);
+        let id = ScanId(Uuid::from_u128(id));
+        s.record_scan(NewScan {
+            scan_id: id,
+            account_id: a,
+            vendor_id: v,
+            observations: &obs,
+            assessment: &asmt,
+            events: &[],
+        })
+        .await
+        .unwrap();
+        ids.push(id);
+        // created_at is in microseconds: make each store call a later one.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    ids.reverse();
+    let history = s.scan_history(a, v, Page::default()).await.unwrap();
+    assert_eq!(history.iter().map(|h| h.id).collect::<Vec<_>>(), ids);
+    assert_eq!(history[0].score, 70);
+    let past = s.previous_scans(a, v, 10).await.unwrap();
+    assert_eq!(past.iter().map(|p| p.scan_id).collect::<Vec<_>>(), ids);
+    assert_eq!(s.latest_scan(a, v).await.unwrap().unwrap().id, ids[0]);
+    let vend = s.vendor(a, v).await.unwrap();
+    assert_eq!(vend.current_score, Some(70));
 }
 
 async fn record_scan_updates_vendor_and_outbox(ctx: &Ctx) {

@@ -106,9 +106,7 @@ impl Notifier for PrintNotifier {
     async fn notify(&self, _: AccountId, events: &[Event]) -> Result<(), NotifyError> {
         let mut out = std::io::stdout().lock();
         for e in events {
-            writeln!(out, "{}", e.to_json()).map_err(|e| NotifyError {
-                message: e.to_string(),
-            })?;
+            writeln!(out, "{}", e.to_json()).map_err(|e| NotifyError::new(e.to_string()))?;
         }
         Ok(())
     }

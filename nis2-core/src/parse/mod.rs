@@ -15,6 +15,7 @@ pub mod spf;
 
 /// Why a record or header could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ParseError {
     /// What was being parsed, e.g. `SPF`.
     pub what: &'static str,
