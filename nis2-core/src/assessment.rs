@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Timestamp;
 use crate::catalog::{Article, CheckId, Grade, Priority, Severity};
+use crate::evidence::Evidence;
 
 /// Whether a check held.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,7 +40,7 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cap: Option<Grade>,
     /// The facts behind the judgement, in words.
-    pub evidence: Cow<'static, str>,
+    pub evidence: Evidence,
 }
 
 impl Finding {

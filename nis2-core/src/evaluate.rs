@@ -1,9 +1,8 @@
 //! `evaluate`: observations in, findings out — the judgements of the catalog.
 
-use std::borrow::Cow;
-
 use crate::assessment::{Finding, Status};
 use crate::catalog::CheckId;
+use crate::evidence::Evidence;
 use crate::observations::{
     CertificateObservations, DnsObservations, EmailObservations, HttpExchange, HttpObservations,
     KeyAlgorithm, Observations, PathProbe, PortObservations, Probe, RevocationSource,
@@ -40,8 +39,6 @@ pub const RISKY_PORTS: &[u16] = &[
 pub const EXPIRY_HIGH_DAYS: i64 = 7;
 /// Days before expiry at which it fails at the medium tier.
 pub const EXPIRY_MEDIUM_DAYS: i64 = 30;
-
-type Evidence = Cow<'static, str>;
 
 struct Out {
     findings: Vec<Finding>,
@@ -138,9 +135,9 @@ pub fn evaluate(obs: &Observations, now: Timestamp) -> Result<Vec<Finding>, Erro
 fn tls_checks(out: &mut Out, tls: &TlsObservations, domain: &str, now: Timestamp) {
     if !tls.reachable {
         let ev = if tls.address.is_empty() {
-            Cow::Borrowed("no TLS handshake completed on the HTTPS port")
+            Evidence::from_static("no TLS handshake completed on the HTTPS port")
         } else {
-            Cow::Owned(cat!("no TLS handshake completed at ", &tls.address))
+            cat!("no TLS handshake completed at ", &tls.address)
         };
         out.fail(CheckId::HttpsUnavailable, ev);
         return;
@@ -283,7 +280,7 @@ fn hsts_evidence(max_age: u64) -> Evidence {
         15_768_000 => "max-age=15768000".into(),
         31_536_000 => "max-age=31536000".into(),
         63_072_000 => "max-age=63072000".into(),
-        n => cat!("max-age=", n.min(i64::MAX as u64) as i64).into(),
+        n => cat!("max-age=", n.min(i64::MAX as u64) as i64),
     }
 }
 
@@ -304,9 +301,9 @@ fn continuity_evidence(ns: usize, mx: Option<usize>) -> Evidence {
         (3, Some(2)) => "3 name server(s) answering, 2 mail exchanger(s)",
         (4, Some(2)) => "4 name server(s) answering, 2 mail exchanger(s)",
         (ns, Some(mx)) => {
-            return cat!(ns, " name server(s) answering, ", mx, " mail exchanger(s)").into();
+            return cat!(ns, " name server(s) answering, ", mx, " mail exchanger(s)");
         }
-        (ns, None) => return cat!(ns, " name server(s) answering").into(),
+        (ns, None) => return cat!(ns, " name server(s) answering"),
     };
     known.into()
 }
@@ -333,7 +330,7 @@ fn key_evidence(algorithm: KeyAlgorithm, name: &'static str, bits: u32) -> Evide
         (KeyAlgorithm::Ec, 384) => "ECDSA 384 bits",
         (KeyAlgorithm::Ec, 521) => "ECDSA 521 bits",
         (KeyAlgorithm::Ed25519, 256) => "Ed25519 256 bits",
-        _ => return cat!(name, " ", bits, " bits").into(),
+        _ => return cat!(name, " ", bits, " bits"),
     };
     known.into()
 }
@@ -387,9 +384,9 @@ fn cert_checks(out: &mut Out, cert: &CertificateObservations, domain: &str, now:
         out.pass(CheckId::CertUntrusted, "chain verifies to a trusted root");
     } else {
         let ev = match (&cert.verify_error, leaf.self_signed) {
-            (_, true) => Cow::Borrowed("self-signed certificate"),
-            (Some(e), _) => Cow::Owned(cat!("chain does not verify: ", e)),
-            (None, _) => Cow::Borrowed("chain does not verify to a trusted root"),
+            (_, true) => Evidence::from_static("self-signed certificate"),
+            (Some(e), _) => cat!("chain does not verify: ", e),
+            (None, _) => Evidence::from_static("chain does not verify to a trusted root"),
         };
         out.fail(CheckId::CertUntrusted, ev);
     }
@@ -607,8 +604,7 @@ fn http_checks(out: &mut Out, http: &HttpObservations, now: Timestamp) {
                         "plain HTTP answered ",
                         status,
                         " without redirecting to HTTPS"
-                    )
-                    .into(),
+                    ),
                 };
                 out.fail(CheckId::HttpNoHttpsRedirect, ev);
             }
@@ -806,7 +802,7 @@ fn http_checks(out: &mut Out, http: &HttpObservations, now: Timestamp) {
             .flatten()
             .filter(|p| p.status == 200)
             .map(|p| security_txt::first_contact(&p.body));
-        let mut reason: Option<String> = None;
+        let mut reason: Option<Evidence> = None;
         let mut valid = None;
         for r in parsed {
             match r {
@@ -815,7 +811,7 @@ fn http_checks(out: &mut Out, http: &HttpObservations, now: Timestamp) {
                     break;
                 }
                 Ok((_, expires)) => reason = Some(cat!("security.txt expired at ", expires)),
-                Err(e) => reason = reason.or(Some(e.to_string())),
+                Err(e) => reason = reason.or_else(|| Some(e.to_string().into())),
             }
         }
         match valid {
@@ -828,7 +824,7 @@ fn http_checks(out: &mut Out, http: &HttpObservations, now: Timestamp) {
             }
             None => out.fail(
                 CheckId::VulnSecurityTxtMissing,
-                reason.unwrap_or_else(|| "no security.txt served".to_owned()),
+                reason.unwrap_or(Evidence::from_static("no security.txt served")),
             ),
         }
     }
@@ -896,17 +892,20 @@ fn email_checks(out: &mut Out, e: &EmailObservations, domain: &str) {
             _ => None,
         };
         let invalid: Option<Evidence> = if spf.records.len() > 1 {
-            Some(cat!(spf.records.len(), " SPF records (must be exactly one)").into())
+            Some(cat!(
+                spf.records.len(),
+                " SPF records (must be exactly one)"
+            ))
         } else if let Some(Err(err)) = &parsed {
             Some(err.to_string().into())
         } else if let Some(n) = spf.dns_lookups.filter(|n| *n > 10) {
-            Some(cat!(n, " DNS lookups needed (limit 10)").into())
+            Some(cat!(n, " DNS lookups needed (limit 10)"))
         } else if let Some(n) = spf.void_lookups.filter(|n| *n > 2) {
-            Some(cat!(n, " void DNS lookups (limit 2)").into())
+            Some(cat!(n, " void DNS lookups (limit 2)"))
         } else {
             spf.errors
                 .first()
-                .map(|err| Cow::Owned(cat!("SPF evaluation fails: ", err)))
+                .map(|err| cat!("SPF evaluation fails: ", err))
         };
         match invalid {
             Some(ev) => out.fail(CheckId::EmailSpfInvalid, ev),
@@ -934,12 +933,9 @@ fn email_checks(out: &mut Out, e: &EmailObservations, domain: &str) {
         .is_some_and(|p| p.eq_ignore_ascii_case("_dmarc."))
         && !crate::parse::eq_ci(trim_trailing_dots(&d.name[7..]), trim_trailing_dots(domain));
     let parsed = match d.records.as_slice() {
-        [] => Err(Cow::Borrowed("no DMARC record")),
-        [one] => dmarc::policy_and_pct(one, inherited).map_err(|e| Cow::Owned(e.to_string())),
-        more => Err(Cow::Owned(cat!(
-            more.len(),
-            " DMARC records (must be exactly one)"
-        ))),
+        [] => Err(Evidence::from_static("no DMARC record")),
+        [one] => dmarc::policy_and_pct(one, inherited).map_err(|e| Evidence::from(e.to_string())),
+        more => Err(cat!(more.len(), " DMARC records (must be exactly one)")),
     };
     match parsed {
         Err(ev) => out.fail(CheckId::EmailDmarcMissing, ev),
@@ -949,7 +945,7 @@ fn email_checks(out: &mut Out, e: &EmailObservations, domain: &str) {
                 (false, dmarc::Policy::None, 100) => "p=none pct=100".into(),
                 (false, dmarc::Policy::Quarantine, 100) => "p=quarantine pct=100".into(),
                 (false, dmarc::Policy::Reject, 100) => "p=reject pct=100".into(),
-                (false, p, pct) => cat!("p=", p.as_str(), " pct=", pct).into(),
+                (false, p, pct) => cat!("p=", p.as_str(), " pct=", pct),
                 (true, p, pct) => cat!(
                     "subdomain policy ",
                     p.as_str(),
@@ -957,8 +953,7 @@ fn email_checks(out: &mut Out, e: &EmailObservations, domain: &str) {
                     pct,
                     " of ",
                     d.name.as_str()
-                )
-                .into(),
+                ),
             };
             out.check_with(CheckId::EmailDmarcWeak, !dmarc::enforces(policy, pct), ev);
             if policy == dmarc::Policy::Reject && pct == 100 {

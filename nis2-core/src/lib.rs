@@ -41,6 +41,7 @@ mod engine;
 mod error;
 mod evaluate;
 pub mod events;
+mod evidence;
 pub mod i18n;
 pub mod observations;
 pub mod parse;
@@ -73,6 +74,7 @@ pub use evaluate::{
 };
 /// A webhook event.
 pub use events::Event;
+pub use evidence::Evidence;
 /// The raw facts of a scan.
 pub use observations::Observations;
 /// The ports and the vendor model they share.

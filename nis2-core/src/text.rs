@@ -1,21 +1,22 @@
-//! Cheap string building for evidence and summaries (the hot path of
-//! evaluation): one allocation of the right size, no formatting machinery.
+//! Cheap text building for evidence and summaries (the hot path of
+//! evaluation): no formatting machinery, and evidence inline while it fits.
 
 use crate::Timestamp;
+use crate::evidence::Builder;
 
 /// Something that can be appended to evidence text.
 pub(crate) trait Piece {
     /// Bytes it will take (an estimate is fine).
     fn size(&self) -> usize;
     /// Appends it.
-    fn put(&self, out: &mut String);
+    fn put(&self, out: &mut Builder);
 }
 
 impl Piece for &str {
     fn size(&self) -> usize {
         self.len()
     }
-    fn put(&self, out: &mut String) {
+    fn put(&self, out: &mut Builder) {
         out.push_str(self);
     }
 }
@@ -24,7 +25,7 @@ impl Piece for &String {
     fn size(&self) -> usize {
         self.len()
     }
-    fn put(&self, out: &mut String) {
+    fn put(&self, out: &mut Builder) {
         out.push_str(self);
     }
 }
@@ -33,8 +34,8 @@ impl Piece for char {
     fn size(&self) -> usize {
         self.len_utf8()
     }
-    fn put(&self, out: &mut String) {
-        out.push(*self);
+    fn put(&self, out: &mut Builder) {
+        out.push_str(self.encode_utf8(&mut [0u8; 4]));
     }
 }
 
@@ -42,8 +43,8 @@ impl Piece for Timestamp {
     fn size(&self) -> usize {
         20
     }
-    fn put(&self, out: &mut String) {
-        self.push_to(out);
+    fn put(&self, out: &mut Builder) {
+        self.put_to(out);
     }
 }
 
@@ -58,22 +59,22 @@ macro_rules! int_piece {
             fn size(&self) -> usize {
                 4
             }
-            fn put(&self, out: &mut String) {
-                push_int(out, *self as i64);
+            fn put(&self, out: &mut Builder) {
+                out.push_str(itoa::Buffer::new().format(*self as i64));
             }
         }
     )*};
 }
 int_piece!(u8, u16, u32, i64, usize);
 
-/// Concatenates pieces into a new string: `cat!("expires in ", days, " days")`.
+/// Concatenates pieces into new evidence: `cat!("expires in ", days, " days")`.
 macro_rules! cat {
     ($($p:expr),+ $(,)?) => {{
         #[allow(unused_imports)]
         use $crate::text::Piece as _;
-        let mut s = String::with_capacity(0 $(+ ($p).size())+);
-        $( ($p).put(&mut s); )+
-        s
+        let mut b = $crate::evidence::Builder::new(0 $(+ ($p).size())+);
+        $( ($p).put(&mut b); )+
+        b.finish()
     }};
 }
 pub(crate) use cat;

@@ -249,14 +249,12 @@ impl fmt::Debug for Timestamp {
 }
 
 impl Timestamp {
-    /// Appends the RFC 3339 form to `out` (see `Display`).
-    pub(crate) fn push_to(self, out: &mut String) {
-        use std::fmt::Write as _;
+    /// Appends the text `Display` writes to evidence being built.
+    pub(crate) fn put_to(self, out: &mut crate::evidence::Builder) {
         match self.rfc3339() {
-            Some(text) => out.push_str(text.as_str()),
-            None => {
-                let _ = write!(out, "{}", self.secs());
-            }
+            // ASCII digits and separators only.
+            Some(text) => out.push_utf8(&text.buf[..text.len]),
+            None => out.push_str(itoa::Buffer::new().format(self.secs())),
         }
     }
 

@@ -1,12 +1,10 @@
 //! Invariants of evaluate and assess, checked with proptest.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
-use std::borrow::Cow;
-
 use nis2_core::observations::*;
 use nis2_core::samples::flawless_vendor;
 use nis2_core::{
-    Assessment, CheckId, Finding, Grade, History, Status, Timestamp, assess, evaluate,
+    Assessment, CheckId, Evidence, Finding, Grade, History, Status, Timestamp, assess, evaluate,
 };
 use proptest::prelude::*;
 
@@ -32,7 +30,7 @@ fn finding(id: CheckId, failed: bool, tier: usize) -> Finding {
         penalty: if failed { t.penalty } else { 0 },
         bonus: if failed { 0 } else { row.bonus },
         cap: if failed { t.cap } else { None },
-        evidence: Cow::Borrowed("prop"),
+        evidence: Evidence::from_static("prop"),
     }
 }
 
@@ -209,7 +207,7 @@ proptest! {
         for p in &picks {
             let f = p.get(&fs);
             let mut twin = finding(f.check_id, false, 0);
-            twin.evidence = Cow::Borrowed("twin");
+            twin.evidence = Evidence::from_static("twin");
             with_twins.push(twin);
             if f.failed() {
                 with_twins.push(f.clone());
@@ -223,7 +221,7 @@ proptest! {
             && row.tiers[worst].penalty > f.penalty
         {
             let mut worse = finding(f.check_id, true, worst);
-            worse.evidence = Cow::Borrowed("worse");
+            worse.evidence = Evidence::from_static("worse");
             let mut expected = fs.clone();
             let at = fs.iter().position(|g| g.check_id == f.check_id).unwrap();
             expected[at] = worse.clone();

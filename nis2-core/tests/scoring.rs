@@ -2,14 +2,12 @@
 //! NIS2 roll-up rules, events, and the golden cases.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
 
-use std::borrow::Cow;
-
 use nis2_core::events::{Previous, Subject, events};
 use nis2_core::observations::*;
 use nis2_core::samples::{flawless_vendor, weak_vendor};
 use nis2_core::{
-    Assessment, CheckId, Event, Finding, Grade, History, MappingStatus, PastScan, RiskLevel,
-    ScanId, Severity, Status, Timestamp, VendorId, assess, evaluate,
+    Assessment, CheckId, Event, Evidence, Finding, Grade, History, MappingStatus, PastScan,
+    RiskLevel, ScanId, Severity, Status, Timestamp, VendorId, assess, evaluate,
 };
 
 fn now() -> Timestamp {
@@ -29,7 +27,7 @@ fn fail_tier(id: CheckId, tier: usize) -> Finding {
         penalty: t.penalty,
         bonus: 0,
         cap: t.cap,
-        evidence: Cow::Borrowed("test"),
+        evidence: Evidence::from_static("test"),
     }
 }
 
@@ -42,7 +40,7 @@ fn pass(id: CheckId) -> Finding {
         penalty: 0,
         bonus: row.bonus,
         cap: None,
-        evidence: Cow::Borrowed("test"),
+        evidence: Evidence::from_static("test"),
     }
 }
 
