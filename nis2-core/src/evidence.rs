@@ -69,8 +69,9 @@ impl Evidence {
         }
     }
 
-    /// Whether the text is held on the heap (tests and benchmarks).
-    pub fn is_on_heap(&self) -> bool {
+    /// Whether the text is held on the heap.
+    #[cfg(test)]
+    fn is_on_heap(&self) -> bool {
         matches!(self.0, Repr::Heap(_))
     }
 }
