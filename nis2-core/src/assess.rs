@@ -71,11 +71,8 @@ impl<const N: usize> IntoFindings for &[Finding; N] {
 struct Seen(u64);
 
 impl Seen {
-    fn insert(&mut self, id: CheckId) -> bool {
-        let bit = id.bit();
-        let fresh = self.0 & bit == 0;
-        self.0 |= bit;
-        fresh
+    fn insert(&mut self, id: CheckId) {
+        self.0 |= id.bit();
     }
     fn contains(self, id: CheckId) -> bool {
         self.0 & id.bit() != 0

@@ -119,15 +119,6 @@ impl From<String> for Evidence {
     }
 }
 
-impl From<std::borrow::Cow<'static, str>> for Evidence {
-    fn from(s: std::borrow::Cow<'static, str>) -> Self {
-        match s {
-            std::borrow::Cow::Borrowed(s) => Evidence::from_static(s),
-            std::borrow::Cow::Owned(s) => Evidence::from(s),
-        }
-    }
-}
-
 impl fmt::Display for Evidence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
